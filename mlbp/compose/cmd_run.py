@@ -1,0 +1,79 @@
+"""`mlbp` and `mlbp graph`: compose the run graph, then run or print it."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from omegaconf import DictConfig, OmegaConf
+
+from mlbp.compose.build import build_graph
+from mlbp.compose.progress import RichObserver
+from mlbp.engine.errors import MlbpError
+from mlbp.engine.runner import Runner
+from mlbp.engine.store import ArtifactStore, write_json_atomic
+
+log = logging.getLogger("mlbp")
+
+
+def _run_dir() -> Path:
+    return Path(HydraConfig.get().runtime.output_dir)
+
+
+def run(cfg: DictConfig, args: list[str]) -> int:
+    """Run the composed pipeline; a multirun job also leaves `result.json` for the sweep callback."""
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    started = time.time()
+    run_dir = _run_dir()
+    multirun = HydraConfig.get().mode == RunMode.MULTIRUN
+    only = OmegaConf.select(cfg, "only")
+    result: dict = {"run_dir": str(run_dir), "overrides": list(HydraConfig.get().overrides.task)}
+    try:
+        graph = build_graph(cfg)
+        console.print(f"[bold]mlbp[/] {cfg.project}: {len(graph.order)} stages → {run_dir}", highlight=False)
+        runner = Runner(
+            graph,
+            ArtifactStore(cfg.paths.store),
+            run_dir,
+            observer=RichObserver(console),
+            config=OmegaConf.to_container(cfg, resolve=True),
+        )
+        manifest = runner.run(only=list(only) if only else None)
+        result |= {"status": "done", "run_id": manifest.run_id, "artifacts": manifest.artifacts()}
+    except MlbpError as exc:
+        result |= {"status": "failed", "error": exc.to_dict()}
+        if multirun:
+            console.print(f"[red]job failed[/]: {exc}", highlight=False)
+            write_json_atomic(run_dir / "result.json", result)
+            return 1
+        raise
+    finally:
+        result["seconds"] = round(time.time() - started, 3)
+    write_json_atomic(run_dir / "result.json", result)
+    report = run_dir / "report.html"
+    console.print(f"manifest: {run_dir / 'run.json'}", highlight=False)
+    if report.exists():
+        console.print(f"[bold green]report[/]: {report}", highlight=False)
+    console.print(f"done in {result['seconds']:.1f}s", highlight=False)
+    return 0
+
+
+def graph(cfg: DictConfig, args: list[str]) -> int:
+    """Print the composed, validated graph as text or Mermaid (graph.format=mermaid)."""
+    g = build_graph(cfg)
+    fmt = OmegaConf.select(cfg, "graph.format", default="text")
+    if fmt == "mermaid":
+        print(g.mermaid())
+    elif fmt == "json":
+        print(json.dumps({n: {"needs": g.nodes[n].needs, "makes": g.nodes[n].makes} for n in g.order}, indent=2))
+    elif fmt == "text":
+        print(g.text())
+    else:
+        raise MlbpError("unknown graph format", key="graph.format", expected="text | mermaid | json", got=fmt)
+    return 0

@@ -1,0 +1,62 @@
+"""Run a task function as a Hydra app with the packaged configs.
+
+Every mlbp command goes through here so that overrides, `-m` sweeps, `--cfg job` and `--help`
+behave the same everywhere. Errors are printed as one clear message (the traceback only with
+`hydra.verbose=true` or MLBP_TRACEBACK=1) and turned into the process exit code.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Callable
+
+import hydra
+from omegaconf import DictConfig
+
+from mlbp.engine.errors import MlbpError
+
+Task = Callable[[DictConfig, list[str]], int | None]
+
+_exit_code = 0
+
+
+def _show_error(exc: BaseException) -> None:
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    if os.environ.get("MLBP_TRACEBACK") or logging.getLogger().isEnabledFor(logging.DEBUG):
+        console.print(traceback.format_exc(), markup=False, highlight=False)
+    console.print(f"[bold red]error[/]: {exc}", markup=True, highlight=False, soft_wrap=True)
+
+
+def launch(task: Task, argv: list[str], positionals: list[str], prog: str = "mlbp") -> int:
+    """Run `task(cfg, positionals)` under hydra.main with `argv` as Hydra's command line."""
+    global _exit_code
+    _exit_code = 0
+
+    def _main(cfg: DictConfig) -> int:
+        global _exit_code
+        try:
+            code = task(cfg, positionals) or 0
+        except MlbpError as exc:
+            _show_error(exc)
+            code = 1
+        except KeyboardInterrupt:
+            code = 130
+        _exit_code = max(_exit_code, code)
+        return code
+
+    _main.__module__ = "mlbp.cli"  # so Hydra resolves config_path relative to the mlbp package
+    old_argv = sys.argv
+    sys.argv = [prog, *argv]
+    try:
+        hydra.main(config_path="conf", config_name="config", version_base="1.3")(_main)()
+    except MlbpError as exc:  # raised while composing (e.g. by a resolver)
+        _show_error(exc)
+        return 1
+    finally:
+        sys.argv = old_argv
+    return _exit_code

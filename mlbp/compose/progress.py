@@ -1,0 +1,37 @@
+"""A rich progress display for the engine's run events."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from mlbp.engine.manifest import StageRecord
+
+ICONS = {"done": "[green]✓[/]", "cached": "[cyan]↺[/]", "failed": "[red]✗[/]"}
+
+
+class RichObserver:
+    """Prints a line per stage as it finishes, with a spinner while it runs."""
+
+    def __init__(self, console: Console | None = None) -> None:
+        self.console = console or Console(stderr=True)
+        self._status = None
+
+    def stage_started(self, name: str, index: int, total: int) -> None:
+        self._index, self._total = index, total
+        self._status = self.console.status(f"[{index}/{total}] {name} …")
+        self._status.start()
+
+    def stage_finished(self, record: StageRecord) -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+        status = "cached" if record.cache_hit else record.status
+        icon = ICONS.get(status, "·")
+        secs = f"{record.seconds:.2f}s" if record.seconds is not None else ""
+        note = "cache hit" if record.cache_hit else status
+        facts = ", ".join(f"{k}={v}" for k, v in list(record.facts.items())[:4] if not isinstance(v, dict | list))
+        self.console.print(
+            f" {icon} [{self._index}/{self._total}] [bold]{record.name:<10}[/] {note:<9} {secs:>8}  "
+            f"[dim]{facts}[/]",
+            highlight=False,
+        )

@@ -1,0 +1,1 @@
+"""Practice 1, data assessment: sources, the lake, profiling, feasibility, catalog."""

@@ -1,0 +1,31 @@
+"""The ingest stage: read a source, snapshot it into the lake, hand the rows on as `raw`."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from mlbp.data.lake import write_snapshot
+from mlbp.engine.stage import Stage, StageContext
+from mlbp.io import write_frame, write_json
+
+
+class Ingest(Stage):
+    """Reads `source` into the lake under `lake`, partitioned by `partition_by` of `partition_column`."""
+
+    makes: ClassVar[tuple[str, ...]] = ("raw",)
+
+    def __init__(self, source: Any, lake: str, partition_column: str | None = None,
+                 partition_by: str = "month") -> None:
+        self.source = source
+        self.lake = lake
+        self.partition_column = partition_column
+        self.partition_by = partition_by
+
+    def run(self, ctx: StageContext) -> None:
+        df = self.source.read()
+        info = write_snapshot(df, self.lake, self.source.name, self.partition_column, self.partition_by,
+                              meta={"source": self.source.describe()})
+        out = ctx.output("raw")
+        write_frame(df, out)
+        write_json(info, out, "meta.json")
+        ctx.note(rows=len(df), snapshot=info["snapshot"])

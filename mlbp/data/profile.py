@@ -1,0 +1,71 @@
+"""Per-column profiles, computed once and vectorized; reused by the catalog, the bundle and drift.
+
+Numeric columns keep a quantile sketch (`quantiles` at evenly spaced probabilities) and a
+histogram over fixed edges, which is enough to compute Wasserstein distance, PSI and KS-style
+statistics against new data without the raw reference rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+N_QUANTILES = 1001  # probabilities 0, 0.001, ..., 1
+N_BINS = 50
+TOP_CATEGORIES = 1000
+
+
+def profile_column(s: pd.Series) -> dict[str, Any]:
+    n = len(s)
+    nulls = int(s.isna().sum())
+    out: dict[str, Any] = {"dtype": str(s.dtype), "count": n, "null_share": round(nulls / n, 6) if n else 0.0}
+    if pd.api.types.is_bool_dtype(s) or not pd.api.types.is_numeric_dtype(s):
+        if pd.api.types.is_datetime64_any_dtype(s):
+            v = s.dropna()
+            out |= {"kind": "datetime", "min": v.min().isoformat() if len(v) else None,
+                    "max": v.max().isoformat() if len(v) else None}
+            return out
+        codes, uniques = pd.factorize(s.astype(object), use_na_sentinel=True)
+        counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+        order = np.argsort(-counts, kind="stable")[:TOP_CATEGORIES]
+        out |= {"kind": "categorical", "distinct": len(uniques),
+                "counts": {str(uniques[i]): int(counts[i]) for i in order}}
+        return out
+    v = pd.to_numeric(s, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    v = v[~np.isnan(v)]
+    out["kind"] = "numeric"
+    if len(v) == 0:
+        return out
+    probs = np.linspace(0, 1, N_QUANTILES)
+    qs = np.quantile(v, probs)
+    lo, hi = float(v.min()), float(v.max())
+    edges = np.unique(np.quantile(v, np.linspace(0, 1, N_BINS + 1)))
+    if len(edges) < 2:
+        edges = np.array([lo, hi + 1e-9])
+    hist, _ = np.histogram(v, bins=edges)
+    out |= {"min": lo, "max": hi, "mean": float(v.mean()), "std": float(v.std()),
+            "distinct": int(len(np.unique(v))) if len(v) <= 2_000_000 else None,
+            "quantiles": qs.round(10).tolist(), "hist_edges": edges.tolist(), "hist_counts": hist.tolist(),
+            "p05": float(qs[50]), "p50": float(qs[500]), "p95": float(qs[950])}
+    return out
+
+
+def profile_frame(df: pd.DataFrame, columns: list[str] | None = None) -> dict[str, Any]:
+    cols = columns or list(df.columns)
+    return {"rows": len(df), "columns": {c: profile_column(df[c]) for c in cols}}
+
+
+def summary(profile: dict[str, Any]) -> list[dict[str, Any]]:
+    """A short row per column for tables in reports and `mlbp catalog show`."""
+    rows = []
+    for name, p in profile["columns"].items():
+        row = {"column": name, "kind": p.get("kind"), "dtype": p.get("dtype"), "null_share": p.get("null_share"),
+               "distinct": p.get("distinct")}
+        if p.get("kind") == "numeric":
+            row |= {"min": p.get("min"), "p50": p.get("p50"), "max": p.get("max")}
+        elif p.get("kind") == "categorical":
+            row["top"] = ", ".join(list(p.get("counts", {}))[:3])
+        rows.append(row)
+    return rows

@@ -1,0 +1,1 @@
+"""Practice 3, robust deployment: packaging, the REST server, the batch scorer, smoke tests."""

@@ -1,0 +1,110 @@
+"""A content-addressed artifact store with atomic writes.
+
+Layout under the store root:
+  objects/<sha256>/...      an artifact folder, named by the hash of its content
+  stages/<fingerprint>.json the outputs (slot -> object hash) a finished stage produced
+  tmp/                      folders being written; never read as results
+  locks/<fingerprint>.lock  so two sweep jobs computing the same stage do it once
+
+A stage record is written last, with os.replace, so a crash leaves at worst an unreferenced
+temp folder: a later run never mistakes a half artifact for a good one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+
+def hash_dir(path: Path) -> str:
+    """sha256 over every file's relative path and content, in sorted order."""
+    h = hashlib.sha256()
+    for f in sorted(p for p in path.rglob("*") if p.is_file()):
+        h.update(f.relative_to(path).as_posix().encode())
+        h.update(b"\0")
+        h.update(hash_file(f).encode())
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+def hash_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def write_json_atomic(path: Path, payload: Any, sort_keys: bool = True) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    tmp.write_text(json.dumps(payload, indent=2, sort_keys=sort_keys, default=str))
+    os.replace(tmp, path)
+
+
+class ArtifactStore:
+    """Stores artifact folders by content hash and stage results by fingerprint."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+
+    def _dirs(self) -> None:
+        for d in ("objects", "stages", "tmp", "locks"):
+            (self.root / d).mkdir(parents=True, exist_ok=True)
+
+    def new_temp(self) -> Path:
+        self._dirs()
+        path = self.root / "tmp" / uuid.uuid4().hex
+        path.mkdir()
+        return path
+
+    def put_dir(self, temp: Path) -> str:
+        """Move a finished temp folder into objects/ under its hash; returns the hash."""
+        digest = hash_dir(temp)
+        target = self.root / "objects" / digest
+        if target.exists():
+            shutil.rmtree(temp, ignore_errors=True)
+        else:
+            try:
+                os.rename(temp, target)
+            except OSError:  # another process stored the same content first
+                shutil.rmtree(temp, ignore_errors=True)
+        return digest
+
+    def object_path(self, digest: str) -> Path:
+        return self.root / "objects" / digest
+
+    def lookup(self, fingerprint: str) -> dict[str, Any] | None:
+        """The stage record for a fingerprint, if every object it names is present."""
+        record_path = self.root / "stages" / f"{fingerprint}.json"
+        if not record_path.exists():
+            return None
+        try:
+            record = json.loads(record_path.read_text())
+        except (OSError, json.JSONDecodeError):
+            return None
+        if not all(self.object_path(d).is_dir() for d in record.get("outputs", {}).values()):
+            return None
+        return record
+
+    def record(self, fingerprint: str, record: dict[str, Any]) -> None:
+        write_json_atomic(self.root / "stages" / f"{fingerprint}.json", record)
+
+    @contextlib.contextmanager
+    def lock(self, fingerprint: str) -> Iterator[None]:
+        """An exclusive inter-process lock per fingerprint (blocking)."""
+        self._dirs()
+        with open(self.root / "locks" / f"{fingerprint}.lock", "w") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)

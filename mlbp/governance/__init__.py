@@ -1,0 +1,1 @@
+"""Governance: who may see which columns, masking, and the append-only audit trail."""

@@ -1,0 +1,39 @@
+"""One SQLAlchemy engine per database URL per process, shared by catalog, registry and audit.
+
+SQLite (the default) gets WAL mode and a long busy timeout so concurrent writers wait instead
+of failing; any other URL (PostgreSQL for a shared team registry) is used as given.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy.engine import Engine
+
+_engines: dict[str, Engine] = {}
+_lock = threading.Lock()
+
+
+def engine_for(url: str, metadata: MetaData | None = None) -> Engine:
+    """The shared engine for url; creates the tables in metadata if they do not exist yet."""
+    with _lock:
+        eng = _engines.get(url)
+        if eng is None:
+            if url.startswith("sqlite:///"):
+                Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+                eng = create_engine(url, connect_args={"timeout": 60})
+
+                @event.listens_for(eng, "connect")
+                def _pragmas(conn, _record):  # noqa: ANN001 - SQLAlchemy callback
+                    cur = conn.cursor()
+                    cur.execute("PRAGMA journal_mode=WAL")
+                    cur.execute("PRAGMA busy_timeout=60000")
+                    cur.close()
+            else:
+                eng = create_engine(url, pool_pre_ping=True)
+            _engines[url] = eng
+    if metadata is not None:
+        metadata.create_all(eng)
+    return eng

@@ -1,0 +1,1 @@
+"""Reports people read: the run report, leaderboards, model cards, the dashboard."""

@@ -1,0 +1,30 @@
+"""Which columns are model inputs: everything but the target, keys, timestamps and excluded ones."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+
+def feature_columns(df: pd.DataFrame, target: str, exclude: list[str] | None = None) -> tuple[list[str], list[str]]:
+    """(numeric, categorical) feature names, in frame order."""
+    skip = {target, *(exclude or [])}
+    numeric, categorical = [], []
+    for col in df.columns:
+        if col in skip or pd.api.types.is_datetime64_any_dtype(df[col]):
+            continue
+        if pd.api.types.is_bool_dtype(df[col]) or not pd.api.types.is_numeric_dtype(df[col]):
+            categorical.append(col)
+        else:
+            numeric.append(col)
+    return numeric, categorical
+
+
+def to_model_frame(df: pd.DataFrame, numeric: list[str], categorical: list[str]) -> pd.DataFrame:
+    """Numeric columns as float64 (nullable ints become NaN), categoricals as object strings."""
+    out = pd.DataFrame(index=df.index)
+    for c in numeric:
+        out[c] = pd.to_numeric(df[c], errors="coerce").astype("float64")
+    for c in categorical:
+        col = df[c].astype(object)
+        out[c] = col.where(col.notna(), None)
+    return out

@@ -1,0 +1,50 @@
+"""Task metrics from scikit-learn, one function per task, so every candidate is scored alike."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn import metrics as skm
+
+
+def classification_metrics(y: np.ndarray, proba: np.ndarray) -> dict[str, float]:
+    """proba: (n,) positive-class probability for binary, (n, k) for multiclass."""
+    if proba.ndim == 1:
+        p = np.clip(proba, 1e-12, 1 - 1e-12)
+        single = len(np.unique(y)) < 2
+        return {
+            "roc_auc": float("nan") if single else float(skm.roc_auc_score(y, p)),
+            "pr_auc": float("nan") if single else float(skm.average_precision_score(y, p)),
+            "log_loss": float(skm.log_loss(y, p, labels=[0, 1])),
+            "brier": float(skm.brier_score_loss(y, p)),
+            "positive_rate": float(np.mean(y)),
+        }
+    labels = list(range(proba.shape[1]))
+    return {
+        "roc_auc_ovr": float(skm.roc_auc_score(y, proba, multi_class="ovr", labels=labels)),
+        "log_loss": float(skm.log_loss(y, proba, labels=labels)),
+        "accuracy": float(skm.accuracy_score(y, proba.argmax(axis=1))),
+        "macro_f1": float(skm.f1_score(y, proba.argmax(axis=1), average="macro")),
+    }
+
+
+def regression_metrics(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+    return {
+        "rmse": float(np.sqrt(skm.mean_squared_error(y, pred))),
+        "mae": float(skm.mean_absolute_error(y, pred)),
+        "r2": float(skm.r2_score(y, pred)),
+    }
+
+
+def score_model(model, X, y: np.ndarray, task: str) -> tuple[dict[str, float], np.ndarray]:
+    """(metrics, scores): scores are positive-class probabilities (binary), probabilities (multiclass)
+    or predictions (regression)."""
+    if task == "regression":
+        pred = np.asarray(model.predict(X), dtype=float)
+        return regression_metrics(y, pred), pred
+    proba = np.asarray(model.predict_proba(X), dtype=float)
+    if task == "binary":
+        proba = proba[:, 1]
+    return classification_metrics(y, proba), proba
+
+
+PRIMARY = {"binary": ("roc_auc", True), "multiclass": ("log_loss", False), "regression": ("rmse", False)}

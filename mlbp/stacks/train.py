@@ -1,0 +1,86 @@
+"""The train stage: build the stack from its spec, fit it on the training window, save it."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, ClassVar
+
+import joblib
+import numpy as np
+import pandas as pd
+from sklearn.pipeline import Pipeline
+
+from mlbp.engine.errors import MlbpError, Reason
+from mlbp.engine.stage import Stage, StageContext
+from mlbp.engine.targets import build
+from mlbp.io import read_frame, write_json
+from mlbp.stacks.features import feature_columns, to_model_frame
+
+TASKS = ("binary", "multiclass", "regression")
+
+
+def build_pipeline(stack: dict[str, Any], numeric: list[str], categorical: list[str], seed: int) -> Pipeline:
+    """preprocess + estimator, built from the stack spec (plain data with `_target_`s)."""
+    pre = build(stack.get("preprocess") or {"_target_": "mlbp.stacks.preprocess.Preprocess"}, "stack.preprocess")
+    est_spec = dict(stack.get("estimator") or {})
+    if "_target_" not in est_spec:
+        raise MlbpError("a stack needs an estimator with a _target_", key="stack.estimator",
+                        expected="{_target_: some.Estimator, ...}", got=est_spec)
+    est = build(est_spec, "stack.estimator")
+    if "random_state" in est.get_params():
+        est.set_params(random_state=seed)
+    return Pipeline([("preprocess", pre.build(numeric, categorical)), ("model", est)])
+
+
+def fit_stack(stack: dict[str, Any], df: pd.DataFrame, target: str, task: str, exclude: list[str], seed: int
+              ) -> tuple[Pipeline, dict[str, Any]]:
+    if target not in df.columns:
+        raise MlbpError(f"target '{target}' is not in the training data", reason=Reason.CONFIG, key="target",
+                        expected=list(df.columns), got=target)
+    if task not in TASKS:
+        raise MlbpError("unknown task", key="task", expected=" | ".join(TASKS), got=task)
+    numeric, categorical = feature_columns(df, target, exclude)
+    X = to_model_frame(df, numeric, categorical)
+    y = df[target].to_numpy()
+    if task != "regression":
+        y = y.astype("int64")
+    pipe = build_pipeline(stack, numeric, categorical, seed)
+    t0 = time.perf_counter()
+    pipe.fit(X, y)
+    info = {
+        "stack": stack.get("name", "stack"),
+        "task": task,
+        "target": target,
+        "numeric": numeric,
+        "categorical": categorical,
+        "categories": {c: sorted(map(str, X[c].dropna().unique())) for c in categorical},
+        "classes": [int(c) for c in np.unique(y)] if task != "regression" else None,
+        "train_rows": len(df),
+        "train_seconds": round(time.perf_counter() - t0, 3),
+        "seed": seed,
+    }
+    return pipe, info
+
+
+class Train(Stage):
+    """Fits `stack` on `train`; makes `model` (model.joblib + model.json)."""
+
+    needs: ClassVar[tuple[str, ...]] = ("train",)
+    makes: ClassVar[tuple[str, ...]] = ("model",)
+    build_later: ClassVar[tuple[str, ...]] = ("stack",)
+
+    def __init__(self, stack: dict[str, Any], target: str, task: str = "binary",
+                 exclude: list[str] | None = None, seed: int = 0) -> None:
+        self.stack = stack
+        self.target = target
+        self.task = task
+        self.exclude = exclude or []
+        self.seed = seed
+
+    def run(self, ctx: StageContext) -> None:
+        df = read_frame(ctx.input("train"))
+        pipe, info = fit_stack(self.stack, df, self.target, self.task, self.exclude, self.seed)
+        out = ctx.output("model")
+        joblib.dump(pipe, out / "model.joblib")
+        write_json(info, out, "model.json")
+        ctx.note(stack=info["stack"], rows=info["train_rows"], seconds=info["train_seconds"])
