@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, ClassVar
 
 from mlbp.data.lake import write_snapshot
@@ -21,6 +22,15 @@ class Ingest(Stage):
         self.partition_column = partition_column
         self.partition_by = partition_by
 
+    def external_state(self) -> Any:
+        """A source's own fingerprint if it has one, else the size and mtime of every file under
+        its path, so an edited file re-ingests while an untouched one stays a cache hit."""
+        own = getattr(self.source, "fingerprint", None)
+        if callable(own):
+            return own()
+        path = getattr(self.source, "path", None)
+        return path_state(Path(path)) if path else None
+
     def run(self, ctx: StageContext) -> None:
         df = self.source.read()
         info = write_snapshot(df, self.lake, self.source.name, self.partition_column, self.partition_by,
@@ -29,3 +39,10 @@ class Ingest(Stage):
         write_frame(df, out)
         write_json(info, out, "meta.json")
         ctx.note(rows=len(df), snapshot=info["snapshot"])
+
+
+def path_state(path: Path) -> list[tuple[str, int, int]] | None:
+    if not path.exists():
+        return None  # reading will fail with a clear error naming the source
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    return [(f.as_posix(), f.stat().st_size, f.stat().st_mtime_ns) for f in files]

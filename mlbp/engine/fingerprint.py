@@ -16,11 +16,12 @@ def canonical(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
 
 
-def fingerprint(target: str, config: dict[str, Any], input_hashes: dict[str, str]) -> str:
+def fingerprint(target: str, config: dict[str, Any], input_hashes: dict[str, str], external: Any = None) -> str:
     payload = {
         "target": target,
         "config": config,
         "inputs": dict(sorted(input_hashes.items())),
+        "external": external,
         "mlbp": __version__,
     }
     return hashlib.sha256(canonical(payload).encode()).hexdigest()

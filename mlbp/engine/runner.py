@@ -86,10 +86,10 @@ class Runner:
     def _run_node(self, node: Node, hashes: dict[str, str]) -> StageRecord:
         rec = self.manifest.stages[node.name]
         rec.inputs = {a: hashes[a] for a in node.needs.values()}
-        rec.fingerprint = fingerprint(rec.target, node.config, rec.inputs)
         rec.started = time.time()
         rec.status = "running"
         try:
+            rec.fingerprint = fingerprint(rec.target, node.config, rec.inputs, node.stage.external_state())
             if node.stage.cacheable:
                 with self.store.lock(rec.fingerprint):
                     cached = self.store.lookup(rec.fingerprint)

@@ -28,6 +28,14 @@ class Stage:
     def run(self, ctx: StageContext) -> None:  # pragma: no cover - protocol
         raise NotImplementedError
 
+    def external_state(self) -> Any:
+        """State outside the store that the stage reads (a file's hash, a table's version).
+
+        It joins the fingerprint, so an edited source file is a cache miss even though the
+        stage's config did not change. Return None when the stage reads nothing external.
+        """
+        return None
+
     def describe(self) -> dict[str, Any]:
         """Parameters for display; the fingerprint uses the resolved config instead."""
         return {k: v for k, v in vars(self).items() if not k.startswith("_")}
