@@ -110,6 +110,8 @@ class Runner:
         rec.seconds = round(rec.ended - rec.started, 4)
         rec.status = "cached" if rec.cache_hit else "done"
         hashes.update(rec.outputs)
+        log.info("stage %s: %s in %.3fs, outputs %s", node.name, rec.status, rec.seconds,
+                 {a: h[:12] for a, h in rec.outputs.items()})
         return rec
 
     def _execute(self, node: Node, rec: StageRecord) -> None:
@@ -145,5 +147,6 @@ class Runner:
         if isinstance(exc, MlbpError) and not isinstance(exc, StageFailed):
             err.key = exc.key or err.key
         rec.error = err.to_dict() | {"type": type(exc).__name__}
+        log.error("stage %s failed: %s", rec.name, err, exc_info=exc)
         self.observer.stage_finished(rec)
         raise err from exc
