@@ -147,6 +147,6 @@ class Runner:
         if isinstance(exc, MlbpError) and not isinstance(exc, StageFailed):
             err.key = exc.key or err.key
         rec.error = err.to_dict() | {"type": type(exc).__name__}
-        log.error("stage %s failed: %s", rec.name, err, exc_info=exc)
+        log.info("stage %s failed: %s", rec.name, err, exc_info=exc)  # traceback to the log file only
         self.observer.stage_finished(rec)
         raise err from exc
