@@ -52,6 +52,15 @@ def resolve(args: list[str]) -> tuple[Task, list[str], list[str]]:
     return task, taken, rest
 
 
+def usage() -> str:
+    """The command list shown above Hydra's own `--help` (which lists groups and config)."""
+    lines = ["mlbp commands (each is a Hydra app: overrides, -m, --cfg job and --help work):"]
+    for cmd in COMMANDS:
+        words = " ".join(["mlbp", *cmd.words, *(f"<{p}>" for p in cmd.positionals), "[overrides]"])
+        lines.append(f"  {words:<46} {cmd.summary}")
+    return "\n".join(lines) + "\n"
+
+
 def _is_override(arg: str) -> bool:
     return arg.startswith(("-", "+", "~")) or "=" in arg
 
