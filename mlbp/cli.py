@@ -11,6 +11,10 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     from mlbp.compose.commands import resolve
 
+    if argv is None:  # as a command: `mlbp --help | head` ends quietly when the reader leaves
+        import signal
+
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] in (["--help"], ["-h"]):
         from mlbp.compose.commands import usage
@@ -19,13 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     task, positionals, rest = resolve(args)
     from mlbp.compose.launch import launch
 
-    try:
-        code = launch(task, rest, positionals)
-    except BrokenPipeError:  # `mlbp --help | head`: the reader left; not an error
-        import os
-
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        code = 0
+    code = launch(task, rest, positionals)
     if argv is None:
         sys.exit(code)
     return code
