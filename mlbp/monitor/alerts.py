@@ -7,9 +7,9 @@ A rule names a monitor, a condition on that monitor's result, and a severity::
       - {name: latency, monitor: sla, condition: "p95_ms > 250", severity: critical}
 
 A condition is `<dotted path> <op> <JSON literal>` with op one of == != > >= < <= contains;
-there is no eval. A rule that fired with the same subject (model, rule, value) within
-`dedup_minutes` is recorded as suppressed and not sent again. Sinks: `log`, `jsonl` (one JSON object
-per line) and `webhook` (Slack-compatible JSON: `text` plus `blocks`).
+there is no eval. A rule that fired for the same subject (model, rule, and the same columns when
+the observed value is a list) within `dedup_minutes` is recorded as suppressed and not sent
+again. Sinks: `log`, `jsonl` (one JSON object per line) and `webhook` (Slack-compatible JSON: `text` plus `blocks`).
 """
 
 from __future__ import annotations
@@ -140,9 +140,9 @@ class DedupState:
         self.seen[fingerprint] = {"sent": now, "suppressed": 0}
         return True
 
-    def save(self) -> None:
+    def save(self, now: float | None = None) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        cutoff = time.time() - max(self.seconds, 86400.0) * 7
+        cutoff = (time.time() if now is None else now) - max(self.seconds, 86400.0) * 7
         self.seen = {k: v for k, v in self.seen.items() if v["sent"] >= cutoff}
         self.path.write_text(json.dumps(self.seen))
 
@@ -161,7 +161,11 @@ def build_sinks(specs: list[dict[str, Any]] | None) -> list[Any]:
 
 
 def fingerprint(model: str, rule: Rule, value: Any) -> str:
-    raw = json.dumps([model, rule.name, rule.monitor, rule.condition, value], sort_keys=True, default=str)
+    """Same model + rule (+ the same set of columns, for list values) = the same alert. Numbers are left
+    out: a p95 of 181 ms after 180 ms is the same ongoing breach, not a new one."""
+    subject = sorted(map(str, value)) if isinstance(value, list | dict) else (value if isinstance(value, str)
+                                                                               else None)
+    raw = json.dumps([model, rule.name, rule.monitor, rule.condition, subject], sort_keys=True, default=str)
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
@@ -185,7 +189,7 @@ def evaluate_rules(rules: list[dict[str, Any]], results: dict[str, Any], model: 
                 sink.send(alert)
         fired.append(alert)
     if dedup:
-        dedup.save()
+        dedup.save(now)
     return fired
 
 

@@ -95,7 +95,8 @@ class PerformanceMonitor:
             served = part[~part["shadow"].astype(bool)]
             row: dict[str, Any] = {"requests": len(served), "shadow_predictions": int(part["shadow"].sum()),
                                    "version": str(part["version"].dropna().iloc[0]) if part["version"].notna().any()
-                                   else None}
+                                   else None, "rewards": 0, "reward_sum": 0.0, "reward_mean": None, "labels": 0,
+                                   "positive_rate": None, "latency_p95_ms": None}
             if "reward" in part.columns:
                 r = pd.to_numeric(served["reward"], errors="coerce").dropna()
                 row |= {"rewards": len(r), "reward_sum": float(r.sum()),

@@ -1,23 +1,14 @@
-"""Fixtures for monitor tests: a real bundle made by the pipeline, and synthetic prediction logs
-scored by that bundle's model (so outputs, labels and latencies look like a server's)."""
+"""Fixtures for monitor tests: a real bundle made by the pipeline (registered as champion)."""
 
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pytest
+from monitor_fixtures import SMALL
 
 from mlbp.cli import main
-from mlbp.data.example import generate
-from mlbp.monitor.prediction_log import PredictionLog
-from mlbp.registry.bundle import load
-from mlbp.stacks.predict import predict_frame
-
-SMALL = ["experiment=quick", "data.source.n_rows=6000"]
 
 
 @pytest.fixture(scope="session")
@@ -34,46 +25,3 @@ def project(tmp_path_factory) -> Path:
     return root
 
 
-def bundle_dir(project: Path) -> Path:
-    return project / ".mlbp" / "registry" / "restaurant-offers" / "v1"
-
-
-def synthetic_records(bundle: Path, n: int, *, seed: int = 11, start: float | None = None, span_s: float = 3600.0,
-                      drift: bool = False, latency_ms: float = 5.0, variant: str = "champion",
-                      error_share: float = 0.0) -> tuple[list[dict], list[dict]]:
-    """(prediction records, feedback records) for n requests scored by the real model."""
-    b = load(bundle)
-    sig = b.manifest["signature"]
-    df = generate(n_rows=n, seed=seed, invalid_share=0.0).reset_index(drop=True)
-    if drift:
-        df["distance_km"] = df["distance_km"] * 3 + 5
-        df["visits_90d"] = df["visits_90d"] + 20
-        df["region"] = "north"
-    out = predict_frame(b.model, sig, df, b.manifest.get("threshold"))
-    rng = np.random.default_rng(seed)
-    start = time.time() - span_s if start is None else start
-    times = np.sort(start + rng.random(n) * span_s)
-    lat = rng.gamma(4.0, latency_ms / 4.0, n)
-    feats = sig["numeric"] + sig["categorical"]
-    preds, feedback = [], []
-    for i in range(n):
-        row = df.iloc[i]
-        inputs = {c: (None if pd.isna(row[c]) else (row[c].item() if hasattr(row[c], "item") else row[c]))
-                  for c in feats}
-        inputs["email"] = row["email"]
-        rid = f"r{seed}-{i}"
-        preds.append({"request_id": rid, "time": float(times[i]), "model": "restaurant-offers", "version": 1,
-                      "variant": variant, "inputs": inputs,
-                      "outputs": {"probability": float(out["probability"].iloc[i]),
-                                  "prediction": int(out["prediction"].iloc[i])},
-                      "latency_ms": float(lat[i]), "shadow": False,
-                      "error": "model failed" if rng.random() < error_share else None})
-        feedback.append({"request_id": rid, "time": float(times[i]) + 60, "label": int(row["redeemed"])})
-    return preds, feedback
-
-
-def write_log(root: Path, preds: list[dict], feedback: list[dict] | None = None) -> None:
-    with PredictionLog(root, partition="hour", flush_seconds=0.2) as log:
-        log.write(preds)
-        if feedback:
-            log.write_feedback(feedback)
