@@ -167,8 +167,11 @@ class DriftMonitor:
     def _prediction_drift(self, window: Window, served: pd.DataFrame) -> dict[str, Any]:
         """Outputs vs the bundle's prediction profile if it has one, else vs the first window monitored
         after deployment (saved in the state folder, so later windows compare to it)."""
+        version = window.manifest.get("version")
+        if version is not None and "version" in served.columns:  # outputs of *this* model version only
+            served = served[served["version"].astype(str) == str(version)]
         outputs = window.outputs(served)
-        if outputs.empty:
+        if outputs.empty or not len(outputs):
             return {"baseline": "none"}
         ref = window.profile.get("predictions")
         source = "bundle"

@@ -43,7 +43,8 @@ class PerformanceMonitor:
     name = "performance"
 
     def __init__(self, metrics: list[str] | None = None, max_drop: dict[str, float] | None = None,
-                 min_labels: int = 200, buckets: int = 6) -> None:
+                 min_labels: int = 200, buckets: int = 6, business: dict[str, Any] | None = None) -> None:
+        self.business = business
         self.metrics = metrics
         self.max_drop = max_drop or {"roc_auc": 0.05}
         self.min_labels = min_labels
@@ -54,6 +55,8 @@ class PerformanceMonitor:
         task = window.manifest.get("signature", {}).get("task", "binary")
         baseline = {k: v for k, v in (window.manifest.get("metrics") or {}).items() if isinstance(v, int | float)}
         result: dict[str, Any] = {"task": task, "baseline": baseline, "variants": self._variants(f)}
+        if self.business and task == "binary":
+            self._business_value(f, result["variants"])
         labelled = f[f["label"].notna()] if "label" in f.columns and len(f) else f.iloc[0:0]
         served = labelled[~labelled["shadow"].astype(bool)] if len(labelled) else labelled
         result["labelled_rows"] = len(served)
@@ -84,6 +87,27 @@ class PerformanceMonitor:
                 out.append({"start": float(edges[b]), "end": float(edges[b + 1]), "rows": len(part),
                             **task_metrics(task, part["label"].to_numpy(), part)})
         return out
+
+    def _business_value(self, f: pd.DataFrame, variants: dict[str, dict[str, Any]]) -> None:
+        """Realised value of each variant's decisions on labelled rows, with the evaluation's value rules:
+        acting (prediction 1) earns if_positive when the label is 1, and always costs per_action."""
+        from mlbp.stacks.business import row_values, value_columns
+
+        cols = value_columns(self.business or {})
+        needed = [f"in.{c}" for c in cols]
+        if not len(f) or "label" not in f.columns or "out.prediction" not in f.columns or \
+                not set(needed) <= set(f.columns):
+            return
+        served = f[~f["shadow"].astype(bool) & f["label"].notna()]
+        for variant, part in served.groupby(served["variant"].fillna("default")):
+            values = part[needed].rename(columns=lambda c: c[3:]).apply(pd.to_numeric, errors="coerce")
+            v_pos, v_neg = row_values(values, self.business or {})
+            acted = part["out.prediction"].to_numpy() == 1
+            y = part["label"].to_numpy(dtype=float) == 1
+            value = np.where(acted, np.where(y, v_pos, v_neg), 0.0)
+            row = variants.setdefault(str(variant), {})
+            row |= {"business_value": float(value.sum()), "business_value_per_request": float(value.mean()),
+                    "acted_share": float(acted.mean())}
 
     @staticmethod
     def _variants(f: pd.DataFrame) -> dict[str, dict[str, Any]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
 from pathlib import Path
 from typing import Any
@@ -91,7 +92,7 @@ def monitor_window(*, bundle: str | Path, version: int | str | None, model: str,
     }
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    (out / REPORT_JSON).write_text(json.dumps(report, indent=2, default=_json_default))
+    (out / REPORT_JSON).write_text(json.dumps(_finite(_plain(report)), indent=2, allow_nan=False))
     (out / REPORT_HTML).write_text(render_html(report, win))
     return report
 
@@ -137,6 +138,17 @@ def _json_default(o: Any) -> Any:
     if hasattr(o, "tolist"):
         return o.tolist()
     return str(o)
+
+
+def _finite(o: Any) -> Any:
+    """NaN and infinities become null, so the JSON is strict (browsers and jq reject NaN)."""
+    if isinstance(o, float):
+        return o if math.isfinite(o) else None
+    if isinstance(o, dict):
+        return {k: _finite(v) for k, v in o.items()}
+    if isinstance(o, list):
+        return [_finite(v) for v in o]
+    return o
 
 
 def _plain(report: dict[str, Any]) -> dict[str, Any]:

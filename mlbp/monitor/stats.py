@@ -126,7 +126,10 @@ def psi(ref_share: np.ndarray, cur_share: np.ndarray) -> float:
 
 def category_counts(values: pd.Series | np.ndarray) -> dict[str, int]:
     """Counts per category as strings, counted on factorized codes (no per-row Python)."""
-    codes, uniques = pd.factorize(pd.Series(values).astype(object), use_na_sentinel=True)
+    s = pd.Series(values)
+    if not (pd.api.types.is_string_dtype(s) or isinstance(s.dtype, pd.CategoricalDtype)):
+        s = s.astype(object)  # mixed / numeric codes: compare as the profile does, by str()
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
     counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
     return {str(u): int(c) for u, c in zip(uniques, counts, strict=True)}
 

@@ -6,7 +6,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from mlbp.data.example import generate
 from mlbp.monitor.prediction_log import PredictionLog
@@ -36,21 +35,19 @@ def synthetic_records(bundle: Path, n: int, *, seed: int = 11, start: float | No
     start = time.time() - span_s if start is None else start
     times = np.sort(start + rng.random(n) * span_s)
     lat = rng.gamma(4.0, latency_ms / 4.0, n)
-    feats = sig["numeric"] + sig["categorical"]
+    feats = sig["numeric"] + sig["categorical"] + ["email", "margin_if_redeemed", "discount_cost", "send_cost"]
+    rows = df[feats].astype(object).where(df[feats].notna(), None).to_dict("records")
+    prob, pred, label = out["probability"].tolist(), out["prediction"].tolist(), df["redeemed"].tolist()
+    errors = rng.random(n) < error_share
     preds, feedback = [], []
     for i in range(n):
-        row = df.iloc[i]
-        inputs = {c: (None if pd.isna(row[c]) else (row[c].item() if hasattr(row[c], "item") else row[c]))
-                  for c in feats}
-        inputs["email"] = row["email"]
         rid = f"r{seed}-{i}"
         preds.append({"request_id": rid, "time": float(times[i]), "model": "restaurant-offers", "version": 1,
-                      "variant": variant, "inputs": inputs,
-                      "outputs": {"probability": float(out["probability"].iloc[i]),
-                                  "prediction": int(out["prediction"].iloc[i])},
+                      "variant": variant, "inputs": rows[i],
+                      "outputs": {"probability": float(prob[i]), "prediction": int(pred[i])},
                       "latency_ms": float(lat[i]), "shadow": False,
-                      "error": "model failed" if rng.random() < error_share else None})
-        feedback.append({"request_id": rid, "time": float(times[i]) + 60, "label": int(row["redeemed"])})
+                      "error": "model failed" if errors[i] else None})
+        feedback.append({"request_id": rid, "time": float(times[i]) + 60, "label": int(label[i])})
     return preds, feedback
 
 

@@ -6,6 +6,7 @@ import json
 import time
 
 import pandas as pd
+import pytest
 from monitor_fixtures import bundle_dir, synthetic_records, write_log
 
 from mlbp.cli import main
@@ -36,7 +37,15 @@ def test_clean_window_passes_and_writes_both_reports(project, tmp_path, monkeypa
     assert res["quality"]["passed"], res["quality"]["failures"]
     assert res["performance"]["status"] == "measured" and res["performance"]["labelled_rows"] == 1500
     assert 0.5 < res["performance"]["current"]["roc_auc"] <= 1.0
-    assert res["performance"]["variants"]["champion"]["labels"] == 1500
+    champion = res["performance"]["variants"]["champion"]
+    assert champion["labels"] == 1500
+    # realised business value with the evaluation's rules: margin - discount if redeemed, minus send cost
+    df = pd.DataFrame([{**p["inputs"], **p["outputs"], "label": f["label"]}
+                       for p, f in zip(preds, feedback, strict=True)])
+    acted = df[df["prediction"] == 1]
+    expected = ((acted["label"] == 1) * (acted["margin_if_redeemed"].fillna(0) - acted["discount_cost"].fillna(0))
+                - acted["send_cost"]).sum()
+    assert champion["business_value"] == pytest.approx(expected)
     assert res["sla"]["p95_ms"] > res["sla"]["p50_ms"] > 0
     assert not [a for a in report["alerts"] if a["severity"] == "critical"]
     assert "Monitor report" in html and html.count("data:image/png;base64,") >= 2  # latency + performance
