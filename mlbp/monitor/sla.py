@@ -49,7 +49,7 @@ class SlaMonitor:
         self.max_error_rate = max_error_rate
         self.min_throughput_rps = min_throughput_rps
         self.metrics_url = metrics_url
-        self.counters = counters or {"requests": "mlbp_requests_total", "errors": "mlbp_request_errors_total"}
+        self.counters = counters or {"requests": "mlbp_requests_total", "errors": "mlbp_errors_total"}
 
     def run(self, window: Window) -> dict[str, Any]:
         f = window.served

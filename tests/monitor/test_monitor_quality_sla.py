@@ -76,10 +76,39 @@ def test_sla_percentiles_error_rate_throughput_and_breaches():
 
 def test_sla_prefers_the_servers_own_counters():
     text = ('# HELP mlbp_requests_total requests\nmlbp_requests_total{route="/predict",code="200"} 950\n'
-            'mlbp_requests_total{route="/predict",code="422"} 50\nmlbp_request_errors_total 30\n')
-    counts = parse_counters(text, {"requests": "mlbp_requests_total", "errors": "mlbp_request_errors_total"})
+            'mlbp_requests_total{route="/predict",code="422"} 50\nmlbp_errors_total 30\n')
+    counts = parse_counters(text, {"requests": "mlbp_requests_total", "errors": "mlbp_errors_total"})
     assert counts == {"requests": 1000.0, "errors": 30.0}
     win, _ = _win()
     win.server_counts = counts
     res = SlaMonitor(max_error_rate=0.01).run(win)
     assert res["counts_from"] == "server" and res["error_rate"] == 0.03 and "error_rate" in res["breached"]
+
+
+def test_sla_scrapes_a_real_metrics_endpoint():
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    text = b'mlbp_requests_total{endpoint="/predict",status="200"} 400\nmlbp_errors_total{endpoint="/predict"} 2\n'
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; version=0.0.4")
+            self.end_headers()
+            self.wfile.write(text)
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        win, _ = _win(n=100)
+        res = SlaMonitor(metrics_url=f"http://127.0.0.1:{server.server_port}/metrics").run(win)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    assert res["counts_from"] == "server" and res["error_rate"] == pytest.approx(2 / 400)
