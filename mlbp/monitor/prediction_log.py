@@ -154,22 +154,45 @@ class PredictionLog:
         return rows
 
     def _write_parquet(self, kind: str, records: list[dict[str, Any]]) -> None:
-        import pandas as pd
+        """Rows grouped by partition in plain Python, then one Arrow table per partition (no pandas:
+        this runs beside the server's event loop and must hold the GIL as briefly as possible)."""
+        import pyarrow.parquet as pq
 
-        df = pd.DataFrame(self._rows(kind, records))
-        for col in df.columns:  # mixed-type object columns (e.g. str and int inputs) become strings
-            if df[col].dtype == object and df[col].map(type).nunique() > 1:
-                df[col] = df[col].map(lambda v: None if v is None else str(v))
-        ts = pd.to_datetime(df["time"], unit="s", utc=True)
-        keys = [ts.dt.strftime("%Y-%m-%d")] + ([ts.dt.strftime("%H")] if self.partition == "hour" else [])
-        for key, part in df.groupby(keys, sort=False):
-            key = key if isinstance(key, tuple) else (key,)
-            folder = self.root / kind / f"date={key[0]}"
+        step = 3600 if self.partition == "hour" else 86400
+        groups: dict[int, list[dict[str, Any]]] = {}
+        for row in self._rows(kind, records):
+            groups.setdefault(int(row["time"] // step), []).append(row)
+        for bucket, rows in groups.items():
+            table = _table(rows)
+            ts = time.gmtime(bucket * step)
+            folder = self.root / kind / time.strftime("date=%Y-%m-%d", ts)
             if self.partition == "hour":
-                folder = folder / f"hour={key[1]}"
+                folder = folder / time.strftime("hour=%H", ts)
             folder.mkdir(parents=True, exist_ok=True)
             name = f"part-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:12]}.parquet"
             tmp = folder / f".{name}.tmp"
-            part.to_parquet(tmp, index=False)
+            pq.write_table(table, tmp)
             tmp.rename(folder / name)  # readers never see a half-written file
-        self.written[kind] += len(df)
+        self.written[kind] += len(records)
+
+
+def _table(rows: list[dict[str, Any]]):
+    """An Arrow table from row dicts; a column whose values mix types (str and int) is stored as strings."""
+    import pyarrow as pa
+
+    names = list(dict.fromkeys(k for r in rows[:1] for k in r))
+    seen = set(names)
+    for r in rows:
+        if len(r) != len(names) or not seen.issuperset(r):
+            for k in r:
+                if k not in seen:
+                    seen.add(k)
+                    names.append(k)
+    arrays = []
+    for name in names:
+        values = [r.get(name) for r in rows]
+        try:
+            arrays.append(pa.array(values))
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            arrays.append(pa.array([None if v is None else str(v) for v in values], type=pa.string()))
+    return pa.Table.from_arrays(arrays, names=names)

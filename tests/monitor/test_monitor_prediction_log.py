@@ -111,3 +111,13 @@ def test_feedback_joins_predictions_by_request_id(tmp_path):
     assert got.loc["r4", "reward"] == 0.5
     newest = read_window(tmp_path, "m", 0, T0 + 1000, last_rows=3)
     assert list(newest["request_id"]) == ["r7", "r8", "r9"]
+
+
+def test_mixed_types_and_new_columns_across_records_are_kept(tmp_path):
+    with PredictionLog(tmp_path) as log:
+        log.write([rec(1, T0), rec(2, T0 + 1, error="timeout")])
+        log.write([{**rec(3, T0 + 2), "inputs": {"x": "not a number", "extra": 5}}])
+    df = read_window(tmp_path, "m", T0, T0 + 10).set_index("request_id")
+    assert df.loc["r2", "error"] == "timeout" and pd.isna(df.loc["r1", "error"])
+    assert str(df.loc["r3", "in.x"]) == "not a number" and float(df.loc["r1", "in.x"]) == 1.0
+    assert df.loc["r3", "in.extra"] == 5 and pd.isna(df.loc["r1", "in.extra"])
