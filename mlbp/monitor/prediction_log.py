@@ -20,7 +20,8 @@ YAML (conf/monitor/default.yaml)::
       mask_columns: []                            # always hashed (keyed) before anything is written
       classifications: ${governance.classifications}   # + the team's governance rules:
       rules: ${governance.teams.${team}.rules}         #   mask -> keyed hash, deny -> dropped
-      mask_key_env: MLBP_MASK_KEY
+      mask_key_env: MLBP_MASK_KEY                  # the key: this env var, else mask_key_file
+      mask_key_file: ${paths.state}/mask.key
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class PredictionLog:
                  mask_columns: list[str] | None = None, mask_key_env: str = "MLBP_MASK_KEY",
                  masker: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
                  classifications: dict[str, str] | None = None, rules: dict[str, str] | None = None,
+                 mask_key_file: str | Path | None = None,
                  max_buffer_rows: int = 1_000_000) -> None:
         if partition not in ("hour", "day"):
             raise MlbpError("unknown prediction log partition", key="monitor.prediction_log.partition",
@@ -59,7 +61,8 @@ class PredictionLog:
         self.flush_seconds = float(flush_seconds)
         self.max_buffer_rows = int(max_buffer_rows)
         policy_mask, policy_deny = policy_columns(classifications, rules)
-        self.masker = masker or Masker([*(mask_columns or []), *policy_mask], key_env=mask_key_env, drop=policy_deny)
+        self.masker = masker or Masker([*(mask_columns or []), *policy_mask], key_env=mask_key_env, drop=policy_deny,
+                                       key_file=mask_key_file)
         self._buffers: dict[str, list[dict[str, Any]]] = {"predictions": [], "feedback": []}
         self._lock = threading.Lock()
         self._wake = threading.Event()

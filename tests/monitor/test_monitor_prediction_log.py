@@ -121,3 +121,15 @@ def test_mixed_types_and_new_columns_across_records_are_kept(tmp_path):
     assert df.loc["r2", "error"] == "timeout" and pd.isna(df.loc["r1", "error"])
     assert str(df.loc["r3", "in.x"]) == "not a number" and float(df.loc["r1", "in.x"]) == 1.0
     assert df.loc["r3", "in.extra"] == 5 and pd.isna(df.loc["r1", "in.extra"])
+
+
+def test_mask_key_file_is_stable_and_unruled_classes_are_denied(tmp_path, monkeypatch):
+    from mlbp.monitor.masking import Masker, policy_columns
+
+    monkeypatch.delenv("MLBP_MASK_KEY", raising=False)
+    a = Masker(["email"], key_file=tmp_path / "mask.key")
+    b = Masker(["email"], key_file=tmp_path / "mask.key")
+    assert a({"email": "x@y.z"}) == b({"email": "x@y.z"})  # the same key across processes/restarts
+    assert (tmp_path / "mask.key").stat().st_mode & 0o777 == 0o600
+    mask, deny = policy_columns({"email": "pii", "notes": "secret", "city": "public"}, {"pii": "mask"})
+    assert mask == ["email"] and deny == ["notes"]
