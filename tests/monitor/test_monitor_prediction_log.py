@@ -133,3 +133,15 @@ def test_mask_key_file_is_stable_and_unruled_classes_are_denied(tmp_path, monkey
     assert (tmp_path / "mask.key").stat().st_mode & 0o777 == 0o600
     mask, deny = policy_columns({"email": "pii", "notes": "secret", "city": "public"}, {"pii": "mask"})
     assert mask == ["email"] and deny == ["notes"]
+
+
+def test_window_time_range_from_config():
+    from mlbp.monitor.window import time_range
+
+    assert time_range(last_hours=2, now=10_000.0) == (10_000.0 - 7200, 10_000.0)
+    assert time_range("2026-09-21T14:00", "2026-09-21T15:00") == (1_789_999_200.0, 1_790_002_800.0)
+    assert time_range(None, 5000, last_hours=1) == (1400.0, 5000.0)
+    assert time_range(now=42.0) == (0.0, 42.0)
+    with pytest.raises(MlbpError) as err:
+        time_range("yesterday-ish")
+    assert err.value.key == "monitor.window.start"
