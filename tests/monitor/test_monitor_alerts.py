@@ -123,3 +123,15 @@ def test_rollback_moves_alias_to_previous_version(project, tmp_path):
         assert (res["from"], res["to"]) == (3, 2)
     with pytest.raises(MlbpError):
         rollback(reg, "m", "staging")
+
+
+def test_retrain_action_starts_an_mlbp_process_only_for_a_sent_critical_alert(tmp_path):
+    from mlbp.monitor.actions import run_actions
+
+    spec = {"on": "critical", "retrain": {"overrides": ["graph", "graph.format=json"], "wait": True}}
+    sent = [{"severity": "critical", "suppressed": False}]
+    done = run_actions(sent, spec, "m", registry_factory=None, cwd=tmp_path, log_file=tmp_path / "retrain.log")
+    assert done[0]["action"] == "retrain" and done[0]["returncode"] == 0
+    assert '"ingest"' in (tmp_path / "retrain.log").read_text()  # the child really ran `mlbp graph`
+    assert run_actions([{"severity": "critical", "suppressed": True}], spec, "m", None) == []
+    assert run_actions([{"severity": "warning", "suppressed": False}], spec, "m", None) == []
