@@ -9,7 +9,8 @@ The key comes from the environment variable `key_env` when set, else from `key_f
 with random bytes, mode 0600) — never from config or code.
 
 Plugging in the governance package's policy: pass its decisions as `mask_columns` / `drop`, or any
-callable `dict -> dict` as `PredictionLog(masker=...)`.
+callable `dict -> dict` as `PredictionLog(masker=...)` (it must return a new dict, not change
+the one it is given: that dict belongs to the request).
 """
 
 from __future__ import annotations
@@ -74,6 +75,10 @@ class Masker:
         self.key = load_key(key_env, key_file) if self.columns else b""
 
     def __call__(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        """A masked copy (the caller's dict is never changed); the same dict when nothing applies."""
+        if not (self.drop.intersection(inputs) or self.columns.intersection(inputs)):
+            return inputs
+        inputs = dict(inputs)
         for col in self.drop.intersection(inputs):
             del inputs[col]
         for col in self.columns.intersection(inputs):

@@ -138,35 +138,47 @@ class PredictionLog:
             except Exception:  # a bad batch must not kill the logger; it is reported, the server keeps going
                 log.exception("prediction log flush failed")
 
-    def _rows(self, kind: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        rows = []
-        for r in records:
+    def _columns(self, kind: str, records: list[dict[str, Any]]) -> dict[str, list[Any]]:
+        """Records -> columns (inputs/outputs flattened to in.<col>/out.<col>), masked; built column-wise
+        because this runs beside the server's event loop and must hold the GIL as briefly as possible."""
+        n = len(records)
+        now = time.time()
+        cols: dict[str, list[Any]] = {
+            "request_id": [None if r.get("request_id") is None else str(r["request_id"]) for r in records],
+            "time": [now if r.get("time") is None else float(r["time"]) for r in records],
+        }
+        fields = PREDICTION_FIELDS if kind == "predictions" else FEEDBACK_FIELDS
+        for f in fields[2:]:
+            cols[f] = [r.get(f) for r in records]
+        if kind == "predictions":
+            cols["version"] = [None if v is None else str(v) for v in cols["version"]]
+            cols["shadow"] = [bool(v) for v in cols["shadow"]]
+        for i, r in enumerate(records):
             if kind == "predictions":
-                row = {k: r.get(k) for k in PREDICTION_FIELDS}
-                row["version"] = None if row["version"] is None else str(row["version"])
-                row["shadow"] = bool(row["shadow"])
-                inputs = self.masker(dict(r.get("inputs") or {}))
-                row |= {f"in.{k}": v for k, v in inputs.items()}
-                row |= {f"out.{k}": v for k, v in (r.get("outputs") or {}).items()}
-            else:
-                row = {k: r.get(k) for k in FEEDBACK_FIELDS}
-                row |= {k: v for k, v in r.items() if k not in row and not isinstance(v, dict | list)}
-            row["request_id"] = str(row["request_id"]) if row["request_id"] is not None else None
-            row["time"] = float(row["time"]) if row.get("time") is not None else time.time()
-            rows.append(row)
-        return rows
+                flat = [("in.", self.masker(r.get("inputs") or {})), ("out.", r.get("outputs") or {})]
+            else:  # extra scalar fields the server adds (model, version, variant) are kept as they are
+                flat = [("", {k: v for k, v in r.items() if k not in cols and not isinstance(v, dict | list)})]
+            for prefix, values in flat:
+                for k, v in values.items():
+                    name = prefix + k
+                    col = cols.get(name)
+                    if col is None:
+                        col = cols[name] = [None] * n
+                    col[i] = v
+        return cols
 
     def _write_parquet(self, kind: str, records: list[dict[str, Any]]) -> None:
-        """Rows grouped by partition in plain Python, then one Arrow table per partition (no pandas:
-        this runs beside the server's event loop and must hold the GIL as briefly as possible)."""
         import pyarrow.parquet as pq
 
         step = 3600 if self.partition == "hour" else 86400
-        groups: dict[int, list[dict[str, Any]]] = {}
-        for row in self._rows(kind, records):
-            groups.setdefault(int(row["time"] // step), []).append(row)
-        for bucket, rows in groups.items():
-            table = _table(rows)
+        cols = self._columns(kind, records)
+        buckets = [int(t // step) for t in cols["time"]]
+        for bucket in dict.fromkeys(buckets):
+            if len(set(buckets)) == 1:
+                part = cols
+            else:
+                idx = [i for i, b in enumerate(buckets) if b == bucket]
+                part = {k: [v[i] for i in idx] for k, v in cols.items()}
             ts = time.gmtime(bucket * step)
             folder = self.root / kind / time.strftime("date=%Y-%m-%d", ts)
             if self.partition == "hour":
@@ -174,28 +186,19 @@ class PredictionLog:
             folder.mkdir(parents=True, exist_ok=True)
             name = f"part-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:12]}.parquet"
             tmp = folder / f".{name}.tmp"
-            pq.write_table(table, tmp)
+            pq.write_table(_table(part), tmp)
             tmp.rename(folder / name)  # readers never see a half-written file
         self.written[kind] += len(records)
 
 
-def _table(rows: list[dict[str, Any]]):
-    """An Arrow table from row dicts; a column whose values mix types (str and int) is stored as strings."""
+def _table(cols: dict[str, list[Any]]):
+    """An Arrow table from columns; a column whose values mix types (str and int) is stored as strings."""
     import pyarrow as pa
 
-    names = list(dict.fromkeys(k for r in rows[:1] for k in r))
-    seen = set(names)
-    for r in rows:
-        if len(r) != len(names) or not seen.issuperset(r):
-            for k in r:
-                if k not in seen:
-                    seen.add(k)
-                    names.append(k)
     arrays = []
-    for name in names:
-        values = [r.get(name) for r in rows]
+    for values in cols.values():
         try:
             arrays.append(pa.array(values))
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             arrays.append(pa.array([None if v is None else str(v) for v in values], type=pa.string()))
-    return pa.Table.from_arrays(arrays, names=names)
+    return pa.Table.from_arrays(arrays, names=list(cols))
