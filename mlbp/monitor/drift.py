@@ -107,10 +107,13 @@ class DriftMonitor:
             values = current[col]
             spec = self.per_column.get(col, {})
             kind = "categorical" if ref.get("kind") != "numeric" or "values" in ref else "numeric"
-            method = spec.get("method") or choose_method(kind, int(values.notna().sum()), self.small_sample,
-                                                         self.numeric_method, self.categorical_method)
-            if (kind == "numeric") != (method in NUMERIC_METHODS) and method != "psi":
-                method = choose_method(kind, int(values.notna().sum()), self.small_sample, "auto", "auto")
+            n = int(values.notna().sum())
+            method = spec.get("method") or choose_method(kind, n, self.small_sample, self.numeric_method,
+                                                         self.categorical_method)
+            allowed = NUMERIC_METHODS if kind == "numeric" else CATEGORICAL_METHODS
+            if method not in allowed:
+                raise MlbpError(f"drift method '{method}' does not apply to {kind} column '{col}'",
+                                key=f"monitor.drift.per_column.{col}.method", expected=list(allowed), got=method)
             _, scores = column_scores(ref, values, method, self.psi_bins)
             stat_key, p_key = METHODS[method]
             score = scores.get(stat_key)
@@ -126,16 +129,11 @@ class DriftMonitor:
             if r["score"] is None or r["n"] < self.min_rows:
                 r["drifted"] = False
                 continue
-            if r["method"] in ("ks", "chisquare"):
-                effect_floor = self.per_column_effect(r)
-                r["drifted"] = bool(r["pvalue_bh"] < self.alpha and r["score"] >= effect_floor)
+            if r["method"] in ("ks", "chisquare"):  # a test needs significance *and* an effect of `threshold`
+                r["drifted"] = bool(r["pvalue_bh"] < self.alpha and r["score"] >= r["threshold"])
             else:
                 r["drifted"] = bool(r["score"] >= r["threshold"])
         return out
-
-    def per_column_effect(self, r: dict[str, Any]) -> float:
-        """Tests need an effect too: the KS statistic / JS distance must reach `threshold`."""
-        return float(r["threshold"])
 
     # -- the monitor protocol -----------------------------------------------------------------
     def run(self, window: Window) -> dict[str, Any]:

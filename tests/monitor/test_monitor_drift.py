@@ -68,10 +68,13 @@ def test_per_column_method_and_threshold_override(profile):
     assert res["x3"]["threshold"] == 0.001 and res["x3"]["drifted"]
 
 
-def test_unknown_method_is_a_config_error():
+def test_unknown_or_mismatched_method_is_a_config_error(profile):
     with pytest.raises(MlbpError) as err:
         DriftMonitor(per_column={"x0": {"method": "magic"}})
     assert err.value.key == "monitor.drift.per_column.x0.method"
+    with pytest.raises(MlbpError) as err:
+        DriftMonitor(per_column={"region": {"method": "wasserstein"}}).compare(profile, frame(100, 9))
+    assert err.value.key == "monitor.drift.per_column.region.method"
 
 
 def _window(df, profile, state, i):
