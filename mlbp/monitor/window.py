@@ -52,7 +52,7 @@ def _glob(root: Path, kind: str) -> str | None:
     folder = root / kind
     if not folder.exists() or not any(folder.rglob("*.parquet")):
         return None
-    return (folder / "**" / "*.parquet").as_posix()
+    return (folder / "**" / "*.parquet").as_posix().replace("'", "''")  # quoted into SQL below
 
 
 def _parse_time(value: Any, key: str) -> float | None:
