@@ -23,6 +23,7 @@ YAML (conf/monitor/traffic/thompson.yaml)::
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import random
@@ -32,6 +33,10 @@ from pathlib import Path
 from typing import Any
 
 from mlbp.engine.errors import MlbpError, Reason
+
+
+def _digest(key: str) -> str:
+    return hashlib.blake2b(str(key).encode(), digest_size=12).hexdigest()
 
 
 class _Router:
@@ -64,7 +69,8 @@ class _Router:
         with self._lock:
             variant = None
             if key is not None and self.sticky_seconds > 0:
-                hit = self._sticky.get(str(key))
+                key = _digest(key)  # caller keys are often customer ids: only a digest is kept and saved
+                hit = self._sticky.get(key)
                 if hit and now - hit[1] < self.sticky_seconds and hit[0] in self.counts:
                     variant = hit[0]
             if variant is None:
@@ -72,7 +78,7 @@ class _Router:
                 if key is not None and self.sticky_seconds > 0:
                     if len(self._sticky) >= self.max_sticky_keys:
                         self._prune(now)
-                    self._sticky[str(key)] = (variant, now)
+                    self._sticky[key] = (variant, now)
             self.counts[variant]["requests"] += 1
             self._maybe_save(now)
             return variant, self._shadows(variant)

@@ -92,3 +92,11 @@ def test_feedback_import_joins_labels_and_keeps_rejects(project, tmp_path, monke
     joined = read_window(tmp_path / "log", "restaurant-offers", 0, now + 10)
     assert joined["label"].notna().sum() == 200
     assert main(["feedback", "import", str(tmp_path / "missing.csv"), f"hydra.run.dir={run}"]) == 1
+
+
+def test_empty_log_skips_monitors_and_still_reports(project, tmp_path, monkeypatch):
+    monkeypatch.chdir(project)
+    rc, report, html = _monitor(tmp_path, "empty", tmp_path / "nolog", 0, time.time())
+    assert rc == 0 and report["window"]["rows"] == 0 and report["alerts"] == []
+    assert all("skipped" in r for r in report["results"].values())
+    assert "skipped: only 0 predictions" in html

@@ -66,15 +66,18 @@ def test_sticky_key_keeps_its_variant_within_the_window(tmp_path):
         for k, v in firsts.items():
             assert router.choose(k)[0] == v
     router.close()
+    assert "user7" not in (tmp_path / "s.json").read_text()  # caller keys are stored as digests only
     again = FixedSplit({"a": 0.5, "b": 0.5}, sticky_seconds=3600, seed=6, state_path=tmp_path / "s.json")
     assert all(again.choose(k)[0] == v for k, v in firsts.items())  # sticky map survives a restart
 
 
 def test_sticky_assignment_expires():
+    from mlbp.monitor.traffic import _digest
+
     router = FixedSplit({"a": 1.0, "b": 0.0}, sticky_seconds=60)
-    router._sticky["k"] = ("b", time.time())  # assigned to b a moment ago (e.g. before weights changed)
+    router._sticky[_digest("k")] = ("b", time.time())  # assigned to b a moment ago (before weights changed)
     assert router.choose("k")[0] == "b"
-    router._sticky["k"] = ("b", time.time() - 61)  # assigned longer ago than the window
+    router._sticky[_digest("k")] = ("b", time.time() - 61)  # assigned longer ago than the window
     assert router.choose("k")[0] == "a"
     assert router.choose("k")[0] == "a"  # and the new assignment sticks
 
