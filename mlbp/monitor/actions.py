@@ -38,11 +38,14 @@ def retrain(overrides: list[str], cwd: str | Path | None = None, wait: bool = Fa
     return result
 
 
-def rollback(registry: Any, name: str, alias: str = "champion") -> dict[str, Any]:
+def rollback(registry: Any, name: str, alias: str = "champion", reason: str = "") -> dict[str, Any]:
     """Move `alias` back one version; uses registry.rollback when the registry has one."""
     native = getattr(registry, "rollback", None)
     if callable(native):
-        res = native(name, alias)
+        try:
+            res = native(name, alias, actor="mlbp-monitor", reason=reason)
+        except TypeError:  # a registry whose rollback takes only (name, alias)
+            res = native(name, alias)
         return {"action": "rollback", "via": "registry.rollback", "model": name, "alias": alias, "result": res}
     aliases = registry.aliases(name)
     if alias not in aliases:
@@ -55,6 +58,10 @@ def rollback(registry: Any, name: str, alias: str = "champion") -> dict[str, Any
                         reason=Reason.REGISTRY, key="monitor.alerts.actions.rollback",
                         fix="register an earlier version or roll back by hand")
     registry.set_alias(name, alias, older[-1])
+    from mlbp.governance.audit import AuditLog
+
+    AuditLog(registry.url).append("rollback", "mlbp-monitor", f"{name}@{alias}",
+                                  {"from": current, "to": older[-1]}, reason or "critical monitor alert")
     log.warning("rolled %s@%s back from v%d to v%d", name, alias, current, older[-1])
     return {"action": "rollback", "via": "previous_version", "model": name, "alias": alias,
             "from": current, "to": older[-1]}
@@ -68,8 +75,10 @@ def run_actions(alerts: list[dict[str, Any]], spec: dict[str, Any] | None, model
     if not any(a["severity"] == trigger and not a["suppressed"] for a in alerts):
         return []
     done = []
+    reason = "; ".join(a.get("message", a.get("rule", "")) for a in alerts
+                       if a["severity"] == trigger and not a["suppressed"])
     if spec.get("rollback"):
-        done.append(rollback(registry_factory(), model, spec["rollback"].get("alias", "champion")))
+        done.append(rollback(registry_factory(), model, spec["rollback"].get("alias", "champion"), reason=reason))
     if spec.get("retrain"):
         r = spec["retrain"]
         done.append(retrain(list(r.get("overrides", [])), cwd=cwd, wait=bool(r.get("wait", False)),

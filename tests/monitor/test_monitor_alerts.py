@@ -116,11 +116,16 @@ def test_rollback_moves_alias_to_previous_version(project, tmp_path):
     for sha in ("aaa", "bbb", "ccc"):
         reg.register("m", bundle_dir(project), sha)
     reg.set_alias("m", "champion", 3)
-    res = rollback(reg, "m", "champion")
+    res = rollback(reg, "m", "champion", reason="p99 over target")
     assert reg.aliases("m")["champion"] == 2
     assert res["via"] in ("registry.rollback", "previous_version")
     if res["via"] == "previous_version":
+        from mlbp.governance.audit import AuditLog
+
         assert (res["from"], res["to"]) == (3, 2)
+        audit = AuditLog(reg.url)
+        assert [r["kind"] for r in audit.records(subject="m@champion")] == ["rollback"]
+        assert audit.verify() == []  # the hash chain is intact
     with pytest.raises(MlbpError):
         rollback(reg, "m", "staging")
 
