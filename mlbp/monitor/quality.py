@@ -3,7 +3,8 @@
 Per feature: missing from requests, null share (vs the contract's `nullable` and the training null
 share plus a tolerance), out-of-range share (outside the contract's min/max, else outside the
 training min/max), unseen-category share (not in the contract's `allowed` list or the training
-categories), and type errors (a value that is not a number in a numeric column). A column fails
+categories), type errors (a value that is not a number in a numeric column) and, for text columns with a
+contract `regex`, the share that does not match it. A column fails
 when any share passes its limit; the result names the column, the check, the share and the limit.
 """
 
@@ -21,7 +22,9 @@ class QualityMonitor:
     name = "quality"
 
     def __init__(self, max_null_increase: float = 0.05, max_out_of_range: float = 0.01, max_unseen: float = 0.01,
-                 max_type_errors: float = 0.0, columns: list[str] | None = None) -> None:
+                 max_type_errors: float = 0.0, max_pattern_mismatch: float = 0.01,
+                 columns: list[str] | None = None) -> None:
+        self.max_pattern_mismatch = max_pattern_mismatch
         self.max_null_increase = max_null_increase
         self.max_out_of_range = max_out_of_range
         self.max_unseen = max_unseen
@@ -82,6 +85,12 @@ class QualityMonitor:
                 unseen = float(unseen_mask.mean()) if len(present) and known_set else 0.0
                 examples = present[unseen_mask].astype(str).value_counts().head(5).to_dict() if unseen else {}
                 r |= {"unseen_share": unseen, "unseen_examples": examples}
+                if spec.get("regex") and len(present):  # the contract's pattern, matched from the start
+                    bad = float((~present.astype(str).str.match(spec["regex"])).mean())
+                    r["pattern_mismatch_share"] = bad
+                    if bad > self.max_pattern_mismatch:
+                        failures.append({"column": col, "check": "regex", "share": bad,
+                                         "limit": self.max_pattern_mismatch, "pattern": spec["regex"]})
                 if unseen > self.max_unseen:
                     failures.append({"column": col, "check": "unseen_categories", "share": unseen,
                                      "limit": self.max_unseen, "examples": examples})

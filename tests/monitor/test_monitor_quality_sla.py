@@ -41,6 +41,16 @@ def test_quality_flags_each_problem_with_its_share_and_limit():
     assert clean["passed"], clean["failures"]
 
 
+def test_contract_regex_is_checked_on_text_inputs():
+    train = pd.DataFrame({"code": ["C0000001", "C0000002"] * 50})
+    sig = {"inputs": {"code": {"kind": "categorical", "categories": []}}}
+    contract = {"columns": {"code": {"regex": r"^C\d{7}$"}}}
+    cur = pd.DataFrame({"code": ["C0000001"] * 95 + ["bad-id"] * 5})
+    res = QualityMonitor(max_unseen=1.0).check(cur, sig, profile_frame(train), contract)
+    assert res["failures"] == [{"column": "code", "check": "regex", "share": 0.05, "limit": 0.01,
+                                "pattern": r"^C\d{7}$"}]
+
+
 def test_contract_range_wins_over_training_range():
     train = pd.DataFrame({"age": np.arange(20, 60)})
     prof = profile_frame(train)
