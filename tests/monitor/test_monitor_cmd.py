@@ -100,3 +100,20 @@ def test_empty_log_skips_monitors_and_still_reports(project, tmp_path, monkeypat
     assert rc == 0 and report["window"]["rows"] == 0 and report["alerts"] == []
     assert all("skipped" in r for r in report["results"].values())
     assert "skipped: only 0 predictions" in html
+
+
+def test_feedback_import_rewards_reach_the_traffic_policy(project, tmp_path, monkeypatch):
+    monkeypatch.chdir(project)
+    now = time.time()
+    preds, _ = synthetic_records(bundle_dir(project), 60, seed=41, start=now - 600, span_s=500, variant="challenger")
+    write_log(tmp_path / "log", preds)
+    pd.DataFrame({"request_id": [p["request_id"] for p in preds], "reward": [1.0] * 40 + [0.0] * 20}).to_parquet(
+        tmp_path / "rewards.parquet")
+    state = tmp_path / "traffic.json"
+    rc = main(["feedback", "import", str(tmp_path / "rewards.parquet"), "monitor/traffic=thompson",
+               f"monitor.traffic.state_path={state}", f"monitor.prediction_log.root={tmp_path / 'log'}",
+               f"hydra.run.dir={tmp_path / 'run'}"])
+    assert rc == 0
+    saved = json.loads(state.read_text())
+    assert saved["posterior"]["challenger"] == [41.0, 21.0]  # Beta(1, 1) + 40 successes, 20 failures
+    assert saved["counts"]["challenger"]["rewards"] == 60
