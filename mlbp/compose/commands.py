@@ -24,6 +24,9 @@ class Command:
 COMMANDS: list[Command] = [
     Command((), "mlbp.compose.cmd_run:run", summary="run the pipeline"),
     Command(("graph",), "mlbp.compose.cmd_run:graph", summary="print the run graph"),
+    Command(("monitor",), "mlbp.compose.cmd_monitor:monitor", summary="drift, quality, performance, SLAs, alerts"),
+    Command(("feedback", "import"), "mlbp.compose.cmd_monitor:feedback_import", positionals=("file",),
+            summary="append labels/rewards to the feedback log"),
 ]
 
 

@@ -15,6 +15,8 @@ import pandas as pd
 N_QUANTILES = 1001  # probabilities 0, 0.001, ..., 1
 N_BINS = 50
 TOP_CATEGORIES = 1000
+TAIL_POINTS = 101  # finer quantiles over the outer 0.1% on each side, where the 1001-point sketch is coarsest
+LOW_CARDINALITY = 20  # numeric columns with at most this many distinct values also keep value counts
 
 
 def profile_column(s: pd.Series) -> dict[str, Any]:
@@ -45,10 +47,16 @@ def profile_column(s: pd.Series) -> dict[str, Any]:
     if len(edges) < 2:
         edges = np.array([lo, hi + 1e-9])
     hist, _ = np.histogram(v, bins=edges)
+    uniq, ucounts = np.unique(v, return_counts=True) if len(v) <= 2_000_000 else (None, None)
     out |= {"min": lo, "max": hi, "mean": float(v.mean()), "std": float(v.std()),
-            "distinct": int(len(np.unique(v))) if len(v) <= 2_000_000 else None,
+            "distinct": int(len(uniq)) if uniq is not None else None,
             "quantiles": qs.round(10).tolist(), "hist_edges": edges.tolist(), "hist_counts": hist.tolist(),
             "p05": float(qs[50]), "p50": float(qs[500]), "p95": float(qs[950])}
+    tail = np.linspace(0, 0.001, TAIL_POINTS)
+    out["tail_quantiles"] = {"low": np.quantile(v, tail).round(10).tolist(),
+                             "high": np.quantile(v, 1 - tail[::-1]).round(10).tolist()}
+    if uniq is not None and len(uniq) <= LOW_CARDINALITY:  # drift treats these as categories
+        out["values"] = {str(float(u)): int(c) for u, c in zip(uniq, ucounts, strict=True)}
     return out
 
 

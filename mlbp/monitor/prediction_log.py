@@ -1,0 +1,204 @@
+"""The prediction log: every prediction and every piece of feedback as partitioned Parquet.
+
+`PredictionLog` is the sink the REST server and the batch scorer hand records to. `write()` only
+appends to an in-memory buffer under a lock (microseconds), so logging never blocks a request; a
+background thread flushes the buffer to Parquet every `flush_seconds` or as soon as it holds
+`flush_rows` records, and `close()` flushes what is left. Files land in hive partitions::
+
+    <root>/predictions/date=2026-11-27/hour=13/part-<uuid>.parquet
+    <root>/feedback/date=2026-11-27/hour=13/part-<uuid>.parquet
+
+(`partition: day` drops the hour level.) Inputs and outputs are flattened into `in.<column>` and
+`out.<column>` columns so DuckDB reads the whole log out of core with `union_by_name`.
+
+YAML (conf/monitor/default.yaml)::
+
+    prediction_log:
+      _target_: mlbp.monitor.prediction_log.PredictionLog
+      root: ${paths.state}/predictions
+      partition: hour
+      mask_columns: []                            # always hashed (keyed) before anything is written
+      classifications: ${governance.classifications}   # + the team's governance rules:
+      rules: ${governance.teams.${team}.rules}         #   mask -> keyed hash, deny -> dropped
+      mask_key_env: MLBP_MASK_KEY                  # the key: this env var, else mask_key_file
+      mask_key_file: ${paths.state}/mask.key
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from mlbp.engine.errors import MlbpError, Reason
+from mlbp.monitor.masking import Masker, policy_columns
+
+log = logging.getLogger("mlbp.monitor.log")
+
+PREDICTION_FIELDS = ("request_id", "time", "model", "version", "variant", "latency_ms", "shadow", "error")
+FEEDBACK_FIELDS = ("request_id", "time", "label", "reward")
+
+
+class PredictionLog:
+    """Buffered, background-flushed Parquet sink for predictions and feedback (thread-safe)."""
+
+    def __init__(self, root: str | Path, partition: str = "hour", flush_rows: int = 5000, flush_seconds: float = 1.0,
+                 mask_columns: list[str] | None = None, mask_key_env: str = "MLBP_MASK_KEY",
+                 masker: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+                 classifications: dict[str, str] | None = None, rules: dict[str, str] | None = None,
+                 mask_key_file: str | Path | None = None,
+                 max_buffer_rows: int = 1_000_000) -> None:
+        if partition not in ("hour", "day"):
+            raise MlbpError("unknown prediction log partition", key="monitor.prediction_log.partition",
+                            expected="hour | day", got=partition)
+        self.root = Path(root)
+        self.partition = partition
+        self.flush_rows = int(flush_rows)
+        self.flush_seconds = float(flush_seconds)
+        self.max_buffer_rows = int(max_buffer_rows)
+        policy_mask, policy_deny = policy_columns(classifications, rules)
+        self.masker = masker or Masker([*(mask_columns or []), *policy_mask], key_env=mask_key_env, drop=policy_deny,
+                                       key_file=mask_key_file)
+        self._buffers: dict[str, list[dict[str, Any]]] = {"predictions": [], "feedback": []}
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._closed = False
+        self._write_lock = threading.Lock()  # one flush at a time (background thread or close)
+        self.written = {"predictions": 0, "feedback": 0}
+        self.dropped = 0
+        self._thread = threading.Thread(target=self._loop, name="mlbp-prediction-log", daemon=True)
+        self._thread.start()
+
+    # -- the sink protocol the server calls -------------------------------------------------
+    def write(self, records: list[dict[str, Any]]) -> None:
+        """Queue prediction records; never does I/O on the caller's thread."""
+        self._queue("predictions", records)
+
+    def write_feedback(self, records: list[dict[str, Any]]) -> None:
+        """Queue feedback records (request_id, time, label and/or reward)."""
+        for r in records:
+            if r.get("request_id") in (None, ""):
+                raise MlbpError("feedback record without request_id", reason=Reason.INPUT, key="request_id",
+                                expected="the request_id a prediction returned", got=r)
+            if r.get("label") is None and r.get("reward") is None:
+                raise MlbpError("feedback record needs a label or a reward", reason=Reason.INPUT,
+                                key="label", expected="label and/or reward", got=r)
+        self._queue("feedback", records)
+
+    def flush(self) -> None:
+        """Write everything buffered so far (called by the background thread and by close)."""
+        with self._write_lock:
+            with self._lock:
+                batches = {k: v for k, v in self._buffers.items() if v}
+                self._buffers = {"predictions": [], "feedback": []}
+            for kind, records in batches.items():
+                self._write_parquet(kind, records)
+
+    def close(self) -> None:
+        """Stop the background thread and flush what is left; safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        self._wake.set()
+        self._thread.join(timeout=30)
+        self.flush()
+
+    def __enter__(self) -> PredictionLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- internals --------------------------------------------------------------------------
+    def _queue(self, kind: str, records: list[dict[str, Any]]) -> None:
+        if self._closed:
+            raise MlbpError("prediction log is closed", reason=Reason.CONFIG, key="monitor.prediction_log",
+                            fix="write before close(); the server closes the log on shutdown")
+        with self._lock:
+            buf = self._buffers[kind]
+            if len(buf) + len(records) > self.max_buffer_rows:  # disk stalled: keep serving, count the loss
+                self.dropped += len(records)
+                log.warning("prediction log buffer full (%d rows); dropped %d records", len(buf), len(records))
+                return
+            buf.extend(records)
+            full = len(buf) >= self.flush_rows
+        if full:
+            self._wake.set()
+
+    def _loop(self) -> None:
+        while not self._closed:
+            self._wake.wait(self.flush_seconds)
+            self._wake.clear()
+            try:
+                self.flush()
+            except Exception:  # a bad batch must not kill the logger; it is reported, the server keeps going
+                log.exception("prediction log flush failed")
+
+    def _columns(self, kind: str, records: list[dict[str, Any]]) -> dict[str, list[Any]]:
+        """Records -> columns (inputs/outputs flattened to in.<col>/out.<col>), masked; built column-wise
+        because this runs beside the server's event loop and must hold the GIL as briefly as possible."""
+        n = len(records)
+        now = time.time()
+        cols: dict[str, list[Any]] = {
+            "request_id": [None if r.get("request_id") is None else str(r["request_id"]) for r in records],
+            "time": [now if r.get("time") is None else float(r["time"]) for r in records],
+        }
+        fields = PREDICTION_FIELDS if kind == "predictions" else FEEDBACK_FIELDS
+        for f in fields[2:]:
+            cols[f] = [r.get(f) for r in records]
+        if kind == "predictions":
+            cols["version"] = [None if v is None else str(v) for v in cols["version"]]
+            cols["shadow"] = [bool(v) for v in cols["shadow"]]
+        for i, r in enumerate(records):
+            if kind == "predictions":
+                flat = [("in.", self.masker(r.get("inputs") or {})), ("out.", r.get("outputs") or {})]
+            else:  # extra scalar fields the server adds (model, version, variant) are kept as they are
+                flat = [("", {k: v for k, v in r.items() if k not in cols and not isinstance(v, dict | list)})]
+            for prefix, values in flat:
+                for k, v in values.items():
+                    name = prefix + k
+                    col = cols.get(name)
+                    if col is None:
+                        col = cols[name] = [None] * n
+                    col[i] = v
+        return cols
+
+    def _write_parquet(self, kind: str, records: list[dict[str, Any]]) -> None:
+        import pyarrow.parquet as pq
+
+        step = 3600 if self.partition == "hour" else 86400
+        cols = self._columns(kind, records)
+        buckets = [int(t // step) for t in cols["time"]]
+        for bucket in dict.fromkeys(buckets):
+            if len(set(buckets)) == 1:
+                part = cols
+            else:
+                idx = [i for i, b in enumerate(buckets) if b == bucket]
+                part = {k: [v[i] for i in idx] for k, v in cols.items()}
+            ts = time.gmtime(bucket * step)
+            folder = self.root / kind / time.strftime("date=%Y-%m-%d", ts)
+            if self.partition == "hour":
+                folder = folder / time.strftime("hour=%H", ts)
+            folder.mkdir(parents=True, exist_ok=True)
+            name = f"part-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:12]}.parquet"
+            tmp = folder / f".{name}.tmp"
+            pq.write_table(_table(part), tmp)
+            tmp.rename(folder / name)  # readers never see a half-written file
+        self.written[kind] += len(records)
+
+
+def _table(cols: dict[str, list[Any]]):
+    """An Arrow table from columns; a column whose values mix types (str and int) is stored as strings."""
+    import pyarrow as pa
+
+    arrays = []
+    for values in cols.values():
+        try:
+            arrays.append(pa.array(values))
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            arrays.append(pa.array([None if v is None else str(v) for v in values], type=pa.string()))
+    return pa.Table.from_arrays(arrays, names=list(cols))
