@@ -1,9 +1,15 @@
-"""The ingest stage: read a source, snapshot it into the lake, hand the rows on as `raw`."""
+"""The ingest stage: read a source, snapshot it into the lake, hand the rows on as `raw`.
+
+Lines a source could not parse (a CSV row with too many fields) are not dropped: the source
+keeps them in `rejected`, ingest writes them beside the rows as `unparsed.parquet`, and the
+validate stage quarantines them, so rows in = accepted + quarantined still holds.
+"""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from mlbp.contracts.validate import UNPARSED_FILE
 from mlbp.data.lake import write_snapshot
 from mlbp.engine.stage import Stage, StageContext
 from mlbp.io import write_frame, write_json
@@ -23,9 +29,13 @@ class Ingest(Stage):
 
     def run(self, ctx: StageContext) -> None:
         df = self.source.read()
+        rejected = getattr(self.source, "rejected", None)
+        n_unparsed = 0 if rejected is None else len(rejected)
         info = write_snapshot(df, self.lake, self.source.name, self.partition_column, self.partition_by,
-                              meta={"source": self.source.describe()})
+                              meta={"source": self.source.describe(), "unparsed_lines": n_unparsed})
         out = ctx.output("raw")
         write_frame(df, out)
+        if n_unparsed:
+            write_frame(rejected, out, UNPARSED_FILE)
         write_json(info, out, "meta.json")
-        ctx.note(rows=len(df), snapshot=info["snapshot"])
+        ctx.note(rows=len(df), snapshot=info["snapshot"], unparsed=n_unparsed)
