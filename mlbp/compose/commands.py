@@ -24,6 +24,17 @@ class Command:
 COMMANDS: list[Command] = [
     Command((), "mlbp.compose.cmd_run:run", summary="run the pipeline"),
     Command(("graph",), "mlbp.compose.cmd_run:graph", summary="print the run graph"),
+    Command(("data", "query"), "mlbp.compose.cmd_data:query", positionals=("sql",),
+            summary="SQL over the lake (DuckDB, governed views, audited)"),
+    Command(("catalog", "list"), "mlbp.compose.cmd_data:catalog_list", summary="list cataloged datasets"),
+    Command(("catalog", "show"), "mlbp.compose.cmd_data:catalog_show", positionals=("name",),
+            summary="schema, profile, classes and lineage of a dataset"),
+    Command(("catalog", "read"), "mlbp.compose.cmd_data:catalog_read", positionals=("name", "out"),
+            summary="export a dataset as the running team may see it (audited)"),
+    Command(("contract", "infer"), "mlbp.compose.cmd_data:contract_infer", positionals=("out",),
+            summary="write a starting contract inferred from the configured source"),
+    Command(("init",), "mlbp.compose.cmd_data:init", positionals=("folder", "data"),
+            summary="scaffold a project folder for your own CSV/Parquet file"),
 ]
 
 
