@@ -196,8 +196,9 @@ class SqlSource:
         try:
             with engine.connect() as conn:
                 df = pd.read_sql(text(self.query), conn, params=self.params, parse_dates=self.parse_dates or None)
-        except SQLAlchemyError as exc:
-            cause = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        except (SQLAlchemyError, pd.errors.DatabaseError) as exc:
+            root = exc.__cause__ if isinstance(exc, pd.errors.DatabaseError) and exc.__cause__ else exc
+            cause = str(getattr(root, "orig", None) or root).splitlines()[0]
             raise MlbpError(f"source '{self.name}': the query failed on {_redact_url(self.url)}: {cause}",
                             reason=Reason.SOURCE, key="data.source.query", got=self.query.strip()[:200],
                             fix="check the query and that the tables exist") from exc
