@@ -62,6 +62,8 @@ def single_column_scores(df: pd.DataFrame, target: str, task: str, features: lis
     scores: dict[str, float] = {}
     if task == "regression":
         y = pd.to_numeric(y_raw, errors="coerce").to_numpy(dtype=float)
+        if np.nanstd(y) == 0:
+            return {}  # a constant target: nothing can predict it (the target_std check says so)
     else:
         classes = pd.unique(y_raw)
         if len(classes) < 2:
