@@ -1,10 +1,12 @@
 """`mlbp init`: from a CSV or Parquet file and a target column to a project folder that runs.
 
-Writes `<folder>/conf/` (the whole run config with this project's choices, a source pointing at
-the file, a contract inferred from it, governance with one team, evaluation rules for the task)
-and a README. `mlbp --config-dir <folder>/conf` then runs the default pipeline on it: Hydra
-puts that folder first on its search path, so its `config.yaml` wins and every other group
-(stacks, pipeline, deploy) still comes from the package.
+Writes `<folder>/conf/` (a source pointing at the file, a contract inferred from it, governance
+with one team, evaluation rules for the task) and a README. `mlbp --config-dir <folder>/conf`
+then runs the default pipeline on it: Hydra adds that folder to its search path (after the
+package's own configs, so it cannot replace `config.yaml`), and the package's defaults list
+loads an optional `local/project.yaml`, a `# @package _global_` file like an experiment that
+selects the project's groups and sets target, task and time column. Stacks, pipeline and deploy
+still come from the package.
 """
 
 from __future__ import annotations
@@ -20,6 +22,14 @@ from mlbp.data.sources import CsvSource, ParquetSource
 from mlbp.engine.errors import MlbpError, Reason
 
 TASKS = ("binary", "multiclass", "regression")
+REGRESSION_STACK: dict[str, Any] = {
+    "name": "lightgbm_regressor",
+    "preprocess": {"_target_": "mlbp.stacks.preprocess.Preprocess", "numeric": "passthrough",
+                   "categorical": "ordinal"},
+    "estimator": {"_target_": "lightgbm.LGBMRegressor", "n_estimators": 300, "learning_rate": 0.05,
+                  "num_leaves": 31, "min_child_samples": 40, "subsample": 0.8, "subsample_freq": 1,
+                  "colsample_bytree": 0.8, "n_jobs": 2, "verbose": -1},
+}
 
 
 def guess_task(y: pd.Series) -> str:
@@ -55,8 +65,8 @@ def _is_datetime_text(s: pd.Series) -> bool:
 
 
 def scaffold(folder: str | Path, data_path: str | Path, target: str, task: str | None = None,
-             time_column: str | None = None, id_column: str | None = None, team: str = "data-science",
-             package_config: Path | None = None) -> dict[str, Any]:
+             time_column: str | None = None, id_column: str | None = None, team: str = "data-science"
+             ) -> dict[str, Any]:
     """Write the project; returns what was chosen (task, time column, excluded columns, files)."""
     folder, data_path = Path(folder), Path(data_path).expanduser().resolve()
     name = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in data_path.stem).strip("_") or "dataset"
@@ -82,12 +92,20 @@ def scaffold(folder: str | Path, data_path: str | Path, target: str, task: str |
     conf = folder / "conf"
     for group in ("data", "contract", "governance", "evaluation"):
         (conf / group).mkdir(parents=True, exist_ok=True)
-    run_cmd = f"mlbp --config-dir {conf}"
-    base = yaml.safe_load((package_config or Path(__file__).parents[1] / "conf" / "config.yaml").read_text())
-    base["defaults"] = [_choose(d) for d in base["defaults"]]
-    base.update({"project": name.replace("_", "-"), "target": target, "task": task, "id_column": id_column,
-                 "time_column": time_column, "team": team})
-    _write(conf / "config.yaml", f"The run config of project {name}. Run with:  {run_cmd}", base)
+    run_cmd = f"mlbp --config-dir {conf.resolve()}"
+    (conf / "local").mkdir(parents=True, exist_ok=True)
+    overrides = [{f"override /{g}": "local"} for g in ("data", "contract", "governance", "evaluation")]
+    if task == "regression":  # the packaged stacks are classifiers; a regression project gets its own
+        (conf / "stack").mkdir(parents=True, exist_ok=True)
+        _write(conf / "stack" / "lightgbm_regressor.yaml", f"LightGBM regression.  {run_cmd} stack=lightgbm_regressor",
+               REGRESSION_STACK)
+        overrides.append({"override /stack": "lightgbm_regressor"})
+    project = {"defaults": overrides,
+               "project": name.replace("_", "-"), "target": target, "task": task, "id_column": id_column,
+               "time_column": time_column, "team": team}
+    (conf / "local" / "project.yaml").write_text(
+        f"# @package _global_\n# Project {name}: its choices over the packaged defaults. Run with:  {run_cmd}\n"
+        + yaml.safe_dump(project, sort_keys=False, width=110))
     _write(conf / "data" / "local.yaml", f"Where the data comes from:  {run_cmd} data.source.path=<other file>", {
         "name": name, "owner": team, "source": source, "partition_by": "month",
         "exclude": exclude,  # keys and personal data are never model inputs
@@ -109,14 +127,6 @@ def scaffold(folder: str | Path, data_path: str | Path, target: str, task: str |
     (folder / "README.md").write_text(_readme(name, data_path, target, task, time_column, exclude, conf))
     return {"name": name, "task": task, "time_column": time_column, "id_column": id_column, "exclude": exclude,
             "pii": pii, "conf": str(conf), "rows": len(df)}
-
-
-def _choose(entry: Any) -> Any:
-    if isinstance(entry, dict) and len(entry) == 1:
-        group = next(iter(entry))
-        if group in ("data", "contract", "governance", "evaluation"):
-            return {group: "local"}
-    return entry
 
 
 def _write(path: Path, comment: str, payload: dict[str, Any]) -> None:
