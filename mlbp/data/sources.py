@@ -215,7 +215,8 @@ class SqlSource:
 
 class CombinedSource:
     """Several sources made into one dataset: `how: stack` (rows appended, columns aligned by name)
-    or `how: join` (merged on `on`, `join: inner|left|outer`). Unparseable lines of every part
+    or `how: join` (merged on the `keys` columns, `join: inner|left|outer`; the parameter is not
+    called `on` because YAML 1.1 reads a bare `on:` key as the boolean true). Unparseable lines of every part
     are kept, tagged with the part's name.
 
     `conf/data/combined.yaml`::
@@ -224,19 +225,19 @@ class CombinedSource:
           _target_: mlbp.data.sources.CombinedSource
           name: offers
           how: join
-          on: [customer_id]
+          keys: [customer_id]
           parts:
             - {_target_: mlbp.data.sources.CsvSource, name: offers, path: offers.csv}
             - {_target_: mlbp.data.sources.SqlSource, name: crm, url: "sqlite:///crm.db",
                query: SELECT * FROM customers}
     """
 
-    def __init__(self, name: str, parts: list[Any], how: str = "stack", on: list[str] | None = None,
+    def __init__(self, name: str, parts: list[Any], how: str = "stack", keys: list[str] | None = None,
                  join: str = "inner", tag_column: str | None = None) -> None:
         self.name = name
         self.parts = list(parts)
         self.how = how
-        self.on = list(on or [])
+        self.keys = list(keys or [])
         self.join = join
         self.tag_column = tag_column
         self.rejected: pd.DataFrame | None = None
@@ -264,28 +265,28 @@ class CombinedSource:
         return self._join(frames)
 
     def _join(self, frames: list[pd.DataFrame]) -> pd.DataFrame:
-        if not self.on:
-            raise MlbpError("a join needs key columns", reason=Reason.CONFIG, key="data.source.on",
-                            expected="a list of column names", got=self.on)
+        if not self.keys:
+            raise MlbpError("a join needs key columns", reason=Reason.CONFIG, key="data.source.keys",
+                            expected="a list of column names", got=self.keys)
         if self.join not in ("inner", "left", "outer"):
             raise MlbpError("unknown join", reason=Reason.CONFIG, key="data.source.join",
                             expected="inner | left | outer", got=self.join)
         out = frames[0]
         for part, df in zip(self.parts[1:], frames[1:], strict=True):
-            missing = [c for c in self.on if c not in df.columns or c not in out.columns]
+            missing = [c for c in self.keys if c not in df.columns or c not in out.columns]
             if missing:
                 raise MlbpError(f"source '{part.name}': join keys {missing} are missing", reason=Reason.SOURCE,
-                                key="data.source.on", expected=self.on, got=list(df.columns))
-            dup = df.duplicated(self.on).sum()
+                                key="data.source.keys", expected=self.keys, got=list(df.columns))
+            dup = df.duplicated(self.keys).sum()
             if dup:
-                raise MlbpError(f"source '{part.name}': {dup} rows repeat the join key {self.on}, which would "
-                                "multiply rows", reason=Reason.SOURCE, key="data.source.on",
+                raise MlbpError(f"source '{part.name}': {dup} rows repeat the join key {self.keys}, which would "
+                                "multiply rows", reason=Reason.SOURCE, key="data.source.keys",
                                 fix="deduplicate that source or join on a unique key")
-            out = out.merge(df, on=self.on, how=self.join, suffixes=("", f"_{part.name}"))
+            out = out.merge(df, on=self.keys, how=self.join, suffixes=("", f"_{part.name}"))
         return out
 
     def describe(self) -> dict[str, Any]:
-        return {"kind": "combined", "name": self.name, "how": self.how, "on": self.on, "join": self.join,
+        return {"kind": "combined", "name": self.name, "how": self.how, "keys": self.keys, "join": self.join,
                 "parts": [p.describe() for p in self.parts]}
 
 

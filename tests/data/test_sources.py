@@ -114,7 +114,7 @@ def test_combined_sources_stack_and_join(tmp_path):
         pd.DataFrame({"key": range(0, 10, 2), "segment": list("abcde")}).to_sql("customers", con, index=False)
     joined = CombinedSource("enriched", [CsvSource("orders", str(b.with_name("a.csv"))),
                                          SqlSource("crm", f"sqlite:///{db}", "SELECT * FROM customers")],
-                            how="join", on=["key"], join="left").read()
+                            how="join", keys=["key"], join="left").read()
     assert len(joined) == 10 and joined["segment"].notna().sum() == 5
     with pytest.raises(MlbpError, match="repeat the join key"):
-        CombinedSource("x", [CsvSource("o", str(a)), CsvSource("o2", str(a))], how="join", on=["city"]).read()
+        CombinedSource("x", [CsvSource("o", str(a)), CsvSource("o2", str(a))], how="join", keys=["city"]).read()
