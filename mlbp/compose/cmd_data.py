@@ -42,7 +42,8 @@ def query(cfg: DictConfig, args: list[str]) -> int:
     team = str(cfg.team)
     opts = _plain(cfg, "query") or {}
     log = AuditLog(cfg.paths.db)
-    table, rules = run_query(cfg.paths.lake, sql, _policy(cfg), team, opts.get("memory_limit", "1GB"))
+    table, rules = run_query(cfg.paths.lake, sql, _policy(cfg), team, opts.get("memory_limit", "1GB"),
+                             classes=_catalog_classes(cfg))
     rows = 0 if table is None else table.num_rows
     log.append("data_access", team, "lake", {"sql": sql, "views": sorted(rules), "governed": rules, "rows": rows,
                                              "purpose": opts.get("purpose")}, reason=opts.get("purpose") or "query")
@@ -55,6 +56,14 @@ def query(cfg: DictConfig, args: list[str]) -> int:
         return 0
     _print_frame(table.slice(0, int(opts.get("limit", 50))).to_pandas(), f"{rows} rows")
     return 0
+
+
+def _catalog_classes(cfg: DictConfig) -> dict[str, dict[str, str]]:
+    """Column classes each dataset's own contract declared, as recorded in the catalog."""
+    from mlbp.data.catalog import Catalog
+
+    cat = Catalog(cfg.paths.db)
+    return {r["name"]: cat.show(r["name"])["snapshot"]["classifications"] or {} for r in cat.list()}
 
 
 def _write_table(table: Any, path: Path) -> None:

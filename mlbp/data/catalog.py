@@ -15,6 +15,7 @@ Profiles never hold values of classified (non-public) columns: only counts and n
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -181,6 +182,8 @@ class Catalog:
         if unknown:
             raise MlbpError(f"dataset '{name}' has no columns {unknown}", reason=Reason.INPUT, key="columns",
                             expected=available, got=unknown)
+        if snap["classifications"]:  # the dataset's own declarations travel with it
+            policy = replace(policy, classifications=dict(snap["classifications"]) | policy.classifications)
         try:
             rules = policy.decisions(team, wanted)
         except MlbpError as exc:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +39,13 @@ def _quote(name: str) -> str:
 
 
 def connect(lake: str | Path, policy: Policy, team: str, memory_limit: str = "1GB",
-            temp_directory: str | Path | None = None) -> tuple[Any, dict[str, dict[str, str]]]:
-    """A DuckDB connection with one governed view per dataset; returns it and the rules per view."""
+            temp_directory: str | Path | None = None, classes: dict[str, dict[str, str]] | None = None
+            ) -> tuple[Any, dict[str, dict[str, str]]]:
+    """A DuckDB connection with one governed view per dataset; returns it and the rules per view.
+
+    `classes` adds per-dataset column classes (from the catalog, where each dataset's own contract
+    declared them) to the policy's, so a dataset ingested under another project's contract keeps
+    its pii protected."""
     import duckdb
 
     try:
@@ -58,7 +64,9 @@ def connect(lake: str | Path, policy: Policy, team: str, memory_limit: str = "1G
         files = f"{Path(info['path']).as_posix()}/**/*.parquet"
         source = f"read_parquet('{files}', hive_partitioning = true)"
         cols = [r[0] for r in con.sql(f"DESCRIBE SELECT * FROM {source}").fetchall()]
-        decided = policy.decisions(team, cols)
+        extra = (classes or {}).get(dataset) or {}
+        governed = replace(policy, classifications=extra | policy.classifications) if extra else policy
+        decided = governed.decisions(team, cols)
         select = []
         for c in cols:
             if decided[c] == "allow":
@@ -106,14 +114,15 @@ def check_sql(con: Any, sql: str, views: set[str]) -> None:
                         fix="query the dataset views by name; the lake is only read through the policy")
 
 
-def query(lake: str | Path, sql: str, policy: Policy, team: str, memory_limit: str = "1GB") -> tuple[Any, dict]:
+def query(lake: str | Path, sql: str, policy: Policy, team: str, memory_limit: str = "1GB",
+          classes: dict[str, dict[str, str]] | None = None) -> tuple[Any, dict]:
     """Run sql; returns (an Arrow table, the views and their governed columns)."""
     import duckdb
 
     if not Path(lake).exists() or not newest_snapshots(lake):
         raise MlbpError(f"the lake at {lake} holds no datasets yet", reason=Reason.INPUT, key="paths.lake",
                         fix="run the pipeline (or its ingest stage: mlbp only=[ingest]) first")
-    con, rules = connect(lake, policy, team, memory_limit)
+    con, rules = connect(lake, policy, team, memory_limit, classes=classes)
     try:
         check_sql(con, sql, set(rules))
         table = con.sql(sql).to_arrow_table()

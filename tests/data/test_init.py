@@ -77,6 +77,10 @@ def test_init_then_run_on_your_own_data(project_dir, fmt, target, task, drop):
     report = sorted(project_dir.glob("outputs/*/*/report.html"))[-1].read_text()
     assert "Data assessment" in report and "data:image/png;base64" in report
     assert main(["catalog", "show", "tickets", "--config-dir", str(conf)]) == 0
+    # the packaged config knows nothing of agent_email; the catalog remembers it is pii
+    out = project_dir / "agents.parquet"
+    assert main(["data", "query", "SELECT DISTINCT agent_email FROM tickets", f"query.output={out}"]) == 0
+    assert pd.read_parquet(out)["agent_email"].str.match(r"^m_[0-9a-f]{24}$").all()
 
 
 def test_init_needs_a_target(project_dir):
