@@ -68,6 +68,11 @@ def test_minority_class_and_regression_spread():
     df.loc[df.index[50:], "y"] = 0  # only a handful of positives left
     res = assess_frame(df, "y", "binary", None, ["x1", "x2"], {"min_minority_count": 100}, curve=None)
     assert not _checks(res)["minority_count"]["ok"] and res["verdict"] == "fail"
+    multi = _data().assign(y=lambda d: pd.cut(d["x1"], [-9, -0.5, 0.5, 9], labels=False).astype("int64"))
+    res = assess_frame(multi, "y", "multiclass", None, ["x1", "x2", "group"], {}, curve={})
+    scores = res["single_column_scores"]  # mean one-vs-rest AUC: the middle class is not monotonic in x1
+    assert len(res["class_balance"]) == 3 and scores["x1"] > 0.8 > scores["x2"]
+    assert res["learning_curve"]["metric"] == "accuracy" and res["learning_curve"]["points"][-1]["score"] > 0.8
     reg = _data(regression=True)
     res = assess_frame(reg, "y", "regression", "when", ["x1", "x2", "group"], {}, now=pd.Timestamp("2026-05-01"),
                        curve={})
