@@ -56,7 +56,7 @@ def unparsed_frame(lines: pd.DataFrame, columns: list[str], policy: Policy, team
     hide = policy.enabled and bool(policy.hidden(team, columns))
     raw = lines["text"].astype(str)
     if hide:
-        raw = raw.map(lambda t: mask_value(t, policy._key()))
+        raw = raw.map(lambda t: mask_value(t, policy.secret()))
     out = pd.DataFrame({
         "_row": lines["line"].astype("int64").to_numpy(),
         "_stage": "parse",

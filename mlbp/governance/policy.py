@@ -82,7 +82,7 @@ class Policy:
 
     teams: dict[str, dict[str, Any]] = field(default_factory=dict)
     classifications: dict[str, str] = field(default_factory=dict)
-    key: bytes | None = None
+    key: bytes | None = field(default=None, repr=False)  # never printed: it unmasks every value
 
     @classmethod
     def from_spec(cls, spec: dict[str, Any] | None, extra_classes: dict[str, str] | None = None,
@@ -134,7 +134,7 @@ class Policy:
         out = df.drop(columns=[c for c, r in rules.items() if r == "deny"])
         for c, r in rules.items():
             if r == "mask":
-                out[c] = mask_series(out[c], self._key())
+                out[c] = mask_series(out[c], self.secret())
         return out, rules
 
     def mask_values(self, column: str, values: pd.Series, team: str) -> pd.Series:
@@ -143,14 +143,15 @@ class Policy:
         if r == "allow":
             return values
         if r == "mask":
-            return mask_series(values, self._key())
+            return mask_series(values, self.secret())
         return pd.Series([None] * len(values), index=values.index, dtype="str")
 
     def hidden(self, team: str, columns: Iterable[str]) -> list[str]:
         """Columns whose raw values this team may not see (masked or denied)."""
         return [c for c in columns if self.rule(team, c) != "allow"]
 
-    def _key(self) -> bytes:
+    def secret(self) -> bytes:
+        """The masking key (for code that masks outside a frame, e.g. unparseable lines)."""
         if self.key is None:
             raise MlbpError("masking needs a key", reason=Reason.POLICY, key="governance.key_file",
                             fix="set MLBP_MASK_KEY or governance.key_file")

@@ -65,3 +65,8 @@ def test_no_teams_means_no_policy():
     policy = Policy.from_spec({"teams": {}, "classifications": {"email": "pii"}})
     df, rules = policy.apply(_frame(), "anyone")
     assert df.equals(_frame()) and set(rules.values()) == {"allow"}
+
+
+def test_the_key_is_never_printed():
+    policy = Policy.from_spec(SPEC, key=b"super-secret-key")
+    assert "super-secret-key" not in repr(policy) and "super-secret-key" not in str(policy)
