@@ -21,7 +21,7 @@ def main(n_rows: int = 50_000) -> None:
     import yaml
 
     from mlbp.contracts.spec import build_schema, classifications
-    from mlbp.contracts.validate import validate_frame
+    from mlbp.contracts.validate import find_failures
     from mlbp.data.assess import assess_frame
     from mlbp.data.assess_plots import plot_arrival, plot_learning_curve
     from mlbp.data.example import generate
@@ -42,7 +42,7 @@ def main(n_rows: int = 50_000) -> None:
         write_snapshot(df, Path(tmp) / "lake", "offers", "sent_at", "month")
         times["lake snapshot"] = time.perf_counter() - t
         t = time.perf_counter()
-        accepted, cases = validate_frame(df, build_schema(contract["columns"]))
+        accepted, cases = find_failures(df, build_schema(contract["columns"]))
         clean, _ = policy.apply(accepted, "data-science")
         times["validate + mask"] = time.perf_counter() - t
         t = time.perf_counter()

@@ -28,7 +28,18 @@ UNPARSED_FILE = "unparsed.parquet"
 
 
 def validate_frame(df: pd.DataFrame, schema: pa.DataFrameSchema, coerce_limit: float = 0.5
-                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
+                   ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(accepted, quarantined rows with `_row`/`_reason`/`_failures`, failure cases), ungoverned.
+
+    The shape other stages (batch scoring, monitors) rely on; `cases` keeps the pandera name
+    `failure_case` beside `value`. The validate stage uses `find_failures` and governs the rest."""
+    accepted, cases = find_failures(df, schema, coerce_limit)
+    quarantined = quarantine_frame(df.reset_index(drop=True), cases, Policy(), "")
+    return accepted, quarantined, cases.assign(failure_case=cases["value"])
+
+
+def find_failures(df: pd.DataFrame, schema: pa.DataFrameSchema, coerce_limit: float = 0.5
+                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split df into (accepted rows, failure cases [row, column, check, value]).
 
     Re-validates after removing bad rows, because a value that cannot be coerced makes pandera
@@ -141,7 +152,7 @@ class Validate(Stage):
         if policy.enabled:
             policy.rule(team, "")  # an undeclared team is refused before any data is written
         schema = build_schema(self.columns, self.strict)
-        accepted, cases = validate_frame(raw, schema, self.coerce_limit)
+        accepted, cases = find_failures(raw, schema, self.coerce_limit)
         cases = mask_cases(cases, policy, team)
         quarantined = quarantine_frame(raw, cases, policy, team)
         if len(unparsed):

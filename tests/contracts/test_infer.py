@@ -7,7 +7,7 @@ import yaml
 from mlbp.cli import main
 from mlbp.contracts.infer import contract_yaml, infer_contract
 from mlbp.contracts.spec import build_schema
-from mlbp.contracts.validate import validate_frame
+from mlbp.contracts.validate import find_failures
 from mlbp.data.example import generate
 
 
@@ -25,12 +25,12 @@ def test_inferred_contract_accepts_its_own_data_and_catches_broken_rows():
     loaded = yaml.safe_load(text)
     assert loaded["columns"] == cols  # one flow line per column, still the same data
     schema = build_schema(loaded["columns"])
-    accepted, cases = validate_frame(df, schema)
+    accepted, cases = find_failures(df, schema)
     assert len(accepted) == len(df) and cases.empty
     broken = df.copy()
     broken.loc[5, "region"] = "atlantis"
     broken.loc[6, "visits_90d"] = -1
-    _, cases = validate_frame(broken, schema)
+    _, cases = find_failures(broken, schema)
     assert sorted(cases["row"]) == [5, 6]
 
 

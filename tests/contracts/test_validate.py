@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mlbp.contracts.spec import build_schema
-from mlbp.contracts.validate import Validate, validate_frame
+from mlbp.contracts.validate import Validate, find_failures, validate_frame
 from mlbp.engine.errors import MlbpError, Reason
 from mlbp.engine.stage import StageContext
 from mlbp.io import read_frame, read_json, write_frame
@@ -75,7 +75,7 @@ def test_rows_in_equal_accepted_plus_quarantined_for_random_bad_rows(n, seed, ba
         col, value = BREAKERS[kind]
         df.loc[row, col] = value
         broken.add(row)
-    accepted, cases = validate_frame(df, build_schema(COLUMNS))
+    accepted, cases = find_failures(df, build_schema(COLUMNS))
     quarantined = set(cases["row"])
     assert len(accepted) + len(quarantined) == n
     assert quarantined == broken  # every broken row caught, no good row blamed
@@ -125,7 +125,7 @@ def test_column_level_failures_are_all_listed_at_once():
     df = good_frame(50).drop(columns=["kind", "when"])
     df["n"] = ["lots"] * 50  # a column that cannot be read as int at all
     with pytest.raises(MlbpError) as err:
-        validate_frame(df, build_schema(COLUMNS))
+        find_failures(df, build_schema(COLUMNS))
     msg = str(err.value)
     assert err.value.reason == Reason.CONTRACT and err.value.key == "contract.columns"
     assert "3 column-level" in msg and "kind" in msg and "when" in msg and "n: coerce_dtype" in msg
@@ -134,7 +134,7 @@ def test_column_level_failures_are_all_listed_at_once():
 def test_strict_contract_rejects_extra_columns():
     df = good_frame(10).assign(extra=1)
     with pytest.raises(MlbpError, match="extra"):
-        validate_frame(df, build_schema(COLUMNS, strict=True))
+        find_failures(df, build_schema(COLUMNS, strict=True))
 
 
 def test_quarantine_share_over_the_limit_fails_with_top_reasons(tmp_path):
@@ -166,3 +166,12 @@ def test_undeclared_team_is_refused(tmp_path, monkeypatch):
     with pytest.raises(MlbpError) as err:
         Validate(COLUMNS, governance=GOVERNANCE, team="nobody").run(ctx)
     assert err.value.reason == Reason.POLICY
+
+
+def test_validate_frame_keeps_its_three_part_shape_for_other_stages():
+    df = good_frame(30)
+    df.loc[2, "n"] = -1
+    accepted, quarantined, cases = validate_frame(df, build_schema(COLUMNS))
+    assert len(accepted) == 29 and quarantined["_row"].tolist() == [2]
+    assert list(quarantined.columns[:2]) == ["_row", "_stage"] and "_reason" in quarantined.columns
+    assert cases.loc[0, "failure_case"] == "-1" and cases.loc[0, "row"] == 2
