@@ -13,7 +13,7 @@ from mlbp.contracts.spec import classifications
 from mlbp.data.catalog import Catalog
 from mlbp.engine.stage import Stage, StageContext
 from mlbp.governance.audit import AuditLog
-from mlbp.governance.policy import column_classes
+from mlbp.governance.policy import Policy, column_classes
 from mlbp.io import read_frame, read_json
 
 
@@ -42,9 +42,12 @@ class CatalogDataset(Stage):
         new = catalog.register(name, info, df, self.owner or self.team or "unknown", classes, self.contract)
         run_id = ctx.manifest.get("run_id", "")
         catalog.add_lineage(name, info["snapshot"], "run", run_id, self.team)
+        policy = Policy(teams=dict(self.governance.get("teams") or {}), classifications=classes)
+        columns = list(catalog.show(name, info["snapshot"])["snapshot"]["schema"])
         AuditLog(self.db).append("data_access", self.team or "unknown", name,
                                  {"snapshot": info["snapshot"], "purpose": "pipeline run", "run_id": run_id,
-                                  "columns": "all (governed by the validate stage)"},
+                                  "columns": policy.decisions(self.team or "", columns) if policy.enabled
+                                  else dict.fromkeys(columns, "allow")},
                                  reason=f"run {run_id}")
         ctx.note(dataset=name, snapshot=info["snapshot"], new=new)
 

@@ -64,6 +64,7 @@ def test_the_run_registers_the_dataset_with_profile_and_lineage(here):
     assert ("run", run["run_id"]) in refs and ("model", "restaurant-offers:1") in refs
     access = AuditLog(_db(here)).records(kind="data_access", subject="restaurant_offers")
     assert access and access[-1]["actor"] == "data-science" and access[-1]["details"]["run_id"] == run["run_id"]
+    assert access[-1]["details"]["columns"]["email"] == "mask" and access[-1]["details"]["columns"]["region"] == "allow"
 
 
 def test_catalog_commands_print_list_and_show(here, capsys):

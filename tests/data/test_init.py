@@ -87,3 +87,6 @@ def test_init_needs_a_target(project_dir):
     tickets(200).to_csv(project_dir / "t.csv", index=False)
     assert main(["init", "proj", str(project_dir / "t.csv")]) == 1
     assert main(["init", "proj", str(project_dir / "t.csv"), "target=nope"]) == 1
+    tickets(200).drop(columns=["opened_on"]).to_csv(project_dir / "undated.csv", index=False)
+    assert main(["init", "proj", str(project_dir / "undated.csv"), "target=escalated"]) == 1  # needs a date column
+    assert not (project_dir / "proj").exists()  # nothing half-written
