@@ -54,13 +54,32 @@ def resolve(args: list[str]) -> tuple[Task, list[str], list[str]]:
         rest = rest[len(best.positionals):]
     else:
         taken = []
-        first = next((a for a in rest if not _is_override(a)), None)
+        first = _first_word(rest)
         if first is not None and not best.words and first.isidentifier():
             known = sorted({c.words[0] for c in COMMANDS if c.words})
             raise SystemExit(f"mlbp: unknown command '{first}'. Commands: {', '.join(known)}")
     module, func = best.task.split(":")
     task = getattr(importlib.import_module(module), func)
     return task, taken, rest
+
+
+# Hydra flags whose next argument is their value (`--config-dir conf`, `--cfg job`), not a command
+_FLAG_VALUES = {"--config-dir", "-cd", "--config-name", "-cn", "--config-path", "-cp", "--cfg", "-c",
+                "--package", "-p", "--info", "-i", "--experimental-rerun"}
+
+
+def _first_word(rest: list[str]) -> str | None:
+    skip = False
+    for a in rest:
+        if skip:
+            skip = False
+            continue
+        if a in _FLAG_VALUES:
+            skip = True
+            continue
+        if not _is_override(a):
+            return a
+    return None
 
 
 def _is_override(arg: str) -> bool:
