@@ -64,7 +64,7 @@ def _ctx(tmp_path, raw: pd.DataFrame, unparsed: pd.DataFrame | None = None) -> S
                         manifest={"run_id": "t"})
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(n=st.integers(20, 120), seed=st.integers(0, 10_000),
        bad=st.lists(st.tuples(st.integers(0, 10_000), st.sampled_from(sorted(BREAKERS))), max_size=15))
 def test_rows_in_equal_accepted_plus_quarantined_for_random_bad_rows(n, seed, bad):
