@@ -27,6 +27,17 @@ COMMANDS: list[Command] = [
     Command(("monitor",), "mlbp.compose.cmd_monitor:monitor", summary="drift, quality, performance, SLAs, alerts"),
     Command(("feedback", "import"), "mlbp.compose.cmd_monitor:feedback_import", positionals=("file",),
             summary="append labels/rewards to the feedback log"),
+    Command(("data", "query"), "mlbp.compose.cmd_data:query", positionals=("sql",),
+            summary="SQL over the lake (DuckDB, governed views, audited)"),
+    Command(("catalog", "list"), "mlbp.compose.cmd_data:catalog_list", summary="list cataloged datasets"),
+    Command(("catalog", "show"), "mlbp.compose.cmd_data:catalog_show", positionals=("name",),
+            summary="schema, profile, classes and lineage of a dataset"),
+    Command(("catalog", "read"), "mlbp.compose.cmd_data:catalog_read", positionals=("name", "out"),
+            summary="export a dataset as the running team may see it (audited)"),
+    Command(("contract", "infer"), "mlbp.compose.cmd_data:contract_infer", positionals=("out",),
+            summary="write a starting contract inferred from the configured source"),
+    Command(("init",), "mlbp.compose.cmd_data:init", positionals=("folder", "data"),
+            summary="scaffold a project folder for your own CSV/Parquet file"),
 ]
 
 
@@ -46,7 +57,7 @@ def resolve(args: list[str]) -> tuple[Task, list[str], list[str]]:
         rest = rest[len(best.positionals):]
     else:
         taken = []
-        first = next((a for a in rest if not _is_override(a)), None)
+        first = _first_word(rest)
         if first is not None and not best.words and first.isidentifier():
             known = sorted({c.words[0] for c in COMMANDS if c.words})
             raise SystemExit(f"mlbp: unknown command '{first}'. Commands: {', '.join(known)}")
@@ -62,6 +73,25 @@ def usage() -> str:
         words = " ".join(["mlbp", *cmd.words, *(f"<{p}>" for p in cmd.positionals), "[overrides]"])
         lines.append(f"  {words:<46} {cmd.summary}")
     return "\n".join(lines) + "\n"
+
+
+# Hydra flags whose next argument is their value (`--config-dir conf`, `--cfg job`), not a command
+_FLAG_VALUES = {"--config-dir", "-cd", "--config-name", "-cn", "--config-path", "-cp", "--cfg", "-c",
+                "--package", "-p", "--info", "-i", "--experimental-rerun"}
+
+
+def _first_word(rest: list[str]) -> str | None:
+    skip = False
+    for a in rest:
+        if skip:
+            skip = False
+            continue
+        if a in _FLAG_VALUES:
+            skip = True
+            continue
+        if not _is_override(a):
+            return a
+    return None
 
 
 def _is_override(arg: str) -> bool:

@@ -7,7 +7,10 @@ The spec is plain data, separate from the code that checks it (pandera's habit):
       region:     {dtype: str, allowed: [north, south]}
       email:      {dtype: str, regex: '^[^@\\s]+@[^@\\s]+\\.[a-z]+$', pii: true}
       offer_id:   {dtype: str, unique: true}
-    checks: {min_rows: 1000}
+    checks: {min_rows: 1000, target: redeemed, max_null_share: {avg_ticket: 0.1}}
+
+Column checks are row-level (a failing row is quarantined); `checks` are dataset-level and are
+judged on the accepted rows (see `mlbp.contracts.dataset_checks`).
 """
 
 from __future__ import annotations
@@ -28,6 +31,18 @@ DTYPES: dict[str, Any] = {
 }
 COLUMN_KEYS = {"dtype", "nullable", "min", "max", "allowed", "regex", "unique", "required", "pii",
                "description", "classification"}
+
+
+def classifications(columns: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """Column classes declared in the contract (`pii: true` or `classification: sensitive`)."""
+    out = {}
+    for name, spec in (columns or {}).items():
+        spec = dict(spec or {})
+        if spec.get("classification"):
+            out[name] = str(spec["classification"])
+        elif spec.get("pii"):
+            out[name] = "pii"
+    return out
 
 
 def build_schema(columns: dict[str, dict[str, Any]], strict: bool | str = False) -> pa.DataFrameSchema:

@@ -1,10 +1,16 @@
-"""The ingest stage: read a source, snapshot it into the lake, hand the rows on as `raw`."""
+"""The ingest stage: read a source, snapshot it into the lake, hand the rows on as `raw`.
+
+Lines a source could not parse (a CSV row with too many fields) are not dropped: the source
+keeps them in `rejected`, ingest writes them beside the rows as `unparsed.parquet`, and the
+validate stage quarantines them, so rows in = accepted + quarantined still holds.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, ClassVar
 
+from mlbp.contracts.validate import UNPARSED_FILE
 from mlbp.data.lake import write_snapshot
 from mlbp.engine.stage import Stage, StageContext
 from mlbp.io import write_frame, write_json
@@ -25,20 +31,28 @@ class Ingest(Stage):
     def external_state(self) -> Any:
         """A source's own fingerprint if it has one, else the size and mtime of every file under
         its path, so an edited file re-ingests while an untouched one stays a cache hit."""
-        own = getattr(self.source, "fingerprint", None)
-        if callable(own):
-            return own()
-        path = getattr(self.source, "path", None)
-        return path_state(Path(path)) if path else None
+        return source_state(self.source)
 
     def run(self, ctx: StageContext) -> None:
         df = self.source.read()
+        rejected = getattr(self.source, "rejected", None)
+        n_unparsed = 0 if rejected is None else len(rejected)
         info = write_snapshot(df, self.lake, self.source.name, self.partition_column, self.partition_by,
-                              meta={"source": self.source.describe()})
+                              meta={"source": self.source.describe(), "unparsed_lines": n_unparsed})
         out = ctx.output("raw")
         write_frame(df, out)
+        if n_unparsed:
+            write_frame(rejected, out, UNPARSED_FILE)
         write_json(info, out, "meta.json")
-        ctx.note(rows=len(df), snapshot=info["snapshot"])
+        ctx.note(rows=len(df), snapshot=info["snapshot"], unparsed=n_unparsed)
+
+
+def source_state(source: Any) -> Any:
+    own = getattr(source, "fingerprint", None)
+    if callable(own):
+        return own()
+    path = getattr(source, "path", None)
+    return path_state(Path(path)) if path else None
 
 
 def path_state(path: Path) -> list[tuple[str, int, int]] | None:

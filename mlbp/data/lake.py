@@ -46,6 +46,7 @@ def write_snapshot(df: pd.DataFrame, lake: str | Path, dataset: str, partition_c
     final = root / f"snapshot={digest[:16]}"
     info = {"dataset": dataset, "snapshot": digest[:16], "sha256": digest, "rows": len(df),
             "path": str(final), "partition": f"{partition_by}({partition_column})" if partition_column else None,
+            "partition_key": partition_by if partition_values(df, partition_column, partition_by) is not None else None,
             **(meta or {})}
     if final.exists():
         return info

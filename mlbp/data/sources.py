@@ -40,36 +40,90 @@ class ExampleSource:
 
 
 class CsvSource:
-    """A CSV file. `parse_dates` lists timestamp columns; other options go to pandas.read_csv."""
+    """A CSV file. `parse_dates` lists timestamp columns; other options go to pandas.read_csv.
+
+    Lines whose field count differs from the header's are not parsed and not dropped: they are
+    kept in `self.rejected` (line number, text, reason) for the validate stage to quarantine."""
 
     def __init__(self, name: str, path: str, delimiter: str = ",", parse_dates: list[str] | None = None,
-                 options: dict[str, Any] | None = None) -> None:
+                 options: dict[str, Any] | None = None, encoding: str = "utf-8") -> None:
         self.name = name
         self.path = path
         self.delimiter = delimiter
         self.parse_dates = parse_dates or []
         self.options = options or {}
+        self.encoding = encoding
+        self.rejected: pd.DataFrame | None = None
 
     def read(self) -> pd.DataFrame:
         path = _existing(self.path, self.name)
+        if path.is_dir():
+            raise MlbpError(f"source '{self.name}': {path} is a folder, not a CSV file", reason=Reason.SOURCE,
+                            key="data.source.path", fix="point at a file, or use data=parquet for a folder")
         if path.stat().st_size == 0:
             raise MlbpError(f"source '{self.name}': file {path} is empty", reason=Reason.SOURCE,
                             key="data.source.path", expected="a CSV with a header row", got="0 bytes")
+        header, bad = self._scan(path)
         try:
-            df = pd.read_csv(path, sep=self.delimiter, **self.options)
+            df = pd.read_csv(path, sep=self.delimiter, skiprows=[line - 1 for line in bad["line"]],
+                             encoding=self.encoding, **self.options)
         except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
             raise MlbpError(f"source '{self.name}': cannot parse {path}: {exc}", reason=Reason.SOURCE,
-                            key="data.source", fix="check the delimiter and encoding") from exc
+                            key="data.source", fix="check the delimiter, quoting and encoding") from exc
+        self.rejected = bad
         for col in self.parse_dates:
             if col not in df.columns:
                 raise MlbpError(f"source '{self.name}': date column '{col}' not in {path}",
                                 reason=Reason.SOURCE, key="data.source.parse_dates",
                                 expected=list(df.columns), got=col)
-            df[col] = pd.to_datetime(df[col], errors="coerce")
+            df[col] = pd.to_datetime(df[col], errors="coerce", format="mixed")
         return df
 
+    def _scan(self, path: Path) -> tuple[list[str], pd.DataFrame]:
+        """One pass with the csv module: the header, and every line with the wrong field count."""
+        import csv
+
+        lines, texts, reasons = [], [], []
+        try:
+            with path.open(newline="", encoding=self.encoding) as f:
+                reader = csv.reader(f, delimiter=self.delimiter)
+                header = next(reader, None)
+                if not header or all(not h.strip() for h in header):
+                    raise MlbpError(f"source '{self.name}': {path} has no header row", reason=Reason.SOURCE,
+                                    key="data.source.path", expected="a header row naming the columns", got="nothing")
+                self._check_delimiter(path, header)
+                width, prev = len(header), reader.line_num
+                for fields in reader:
+                    if fields and len(fields) != width:
+                        lines.append(prev + 1)
+                        texts.append(self.delimiter.join(fields))
+                        reasons.append(f"expected {width} fields, got {len(fields)}")
+                    prev = reader.line_num
+        except UnicodeDecodeError as exc:
+            raise MlbpError(f"source '{self.name}': {path} is not {self.encoding} text: {exc}", reason=Reason.SOURCE,
+                            key="data.source.encoding", fix="set data.source.encoding (e.g. latin-1)") from exc
+        except csv.Error as exc:
+            raise MlbpError(f"source '{self.name}': cannot parse {path}: {exc}", reason=Reason.SOURCE,
+                            key="data.source", fix="check the quoting and delimiter") from exc
+        if not lines and prev <= 1:
+            raise MlbpError(f"source '{self.name}': {path} has a header but no rows", reason=Reason.SOURCE,
+                            key="data.source.path", expected="at least one data row", got="0 rows")
+        return header, pd.DataFrame({"line": pd.array(lines, dtype="int64"), "text": pd.array(texts, dtype="str"),
+                                     "reason": pd.array(reasons, dtype="str")})
+
+    def _check_delimiter(self, path: Path, header: list[str]) -> None:
+        if len(header) > 1:
+            return
+        for other in (",", ";", "\t", "|"):
+            if other != self.delimiter and other in header[0]:
+                shown = "\\t" if other == "\t" else other
+                raise MlbpError(f"source '{self.name}': the header of {path} is one column {header[0][:60]!r}; "
+                                f"it looks delimited by {shown!r}", reason=Reason.SOURCE, key="data.source.delimiter",
+                                expected=repr(shown), got=repr(self.delimiter),
+                                fix=f"set data.source.delimiter='{shown}'")
+
     def describe(self) -> dict[str, Any]:
-        return {"kind": "csv", "name": self.name, "path": self.path}
+        return {"kind": "csv", "name": self.name, "path": self.path, "delimiter": self.delimiter}
 
 
 class ParquetSource:
@@ -82,11 +136,18 @@ class ParquetSource:
 
     def read(self) -> pd.DataFrame:
         path = _existing(self.path, self.name)
+        if path.is_dir() and not any(path.rglob("*.parquet")):
+            raise MlbpError(f"source '{self.name}': folder {path} holds no .parquet files", reason=Reason.SOURCE,
+                            key="data.source.path", expected="a .parquet file or a folder of them", got="empty folder")
         try:
-            return pd.read_parquet(path, columns=self.columns)
+            df = pd.read_parquet(path, columns=self.columns)
         except Exception as exc:  # noqa: BLE001 - pyarrow raises many kinds
             raise MlbpError(f"source '{self.name}': cannot read Parquet at {path}: {exc}",
                             reason=Reason.SOURCE, key="data.source.path") from exc
+        if df.empty:
+            raise MlbpError(f"source '{self.name}': {path} holds no rows", reason=Reason.SOURCE,
+                            key="data.source.path", expected="at least one row", got="0 rows")
+        return df
 
     def describe(self) -> dict[str, Any]:
         return {"kind": "parquet", "name": self.name, "path": self.path}
@@ -99,3 +160,154 @@ def _existing(path: str, name: str) -> Path:
                         key="data.source.path", expected="an existing path", got=str(p),
                         fix="fix the path (relative paths are taken from the folder you run mlbp in)")
     return p
+
+
+class SqlSource:
+    """A SQL query over any SQLAlchemy URL (SQLite, DuckDB via duckdb_engine, PostgreSQL, ...).
+
+    `conf/data/sql.yaml`::
+
+        source:
+          _target_: mlbp.data.sources.SqlSource
+          name: offers
+          url: sqlite:///crm.db
+          query: SELECT * FROM offers WHERE sent_at >= :since
+          params: {since: "2026-01-01"}
+    """
+
+    def __init__(self, name: str, url: str, query: str, params: dict[str, Any] | None = None,
+                 parse_dates: list[str] | None = None) -> None:
+        self.name = name
+        self.url = url
+        self.query = query
+        self.params = params or {}
+        self.parse_dates = parse_dates or []
+
+    def read(self) -> pd.DataFrame:
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+
+        try:
+            engine = create_engine(self.url)
+        except (ArgumentError, NoSuchModuleError) as exc:
+            raise MlbpError(f"source '{self.name}': cannot use database URL: {exc}", reason=Reason.SOURCE,
+                            key="data.source.url", got=_redact_url(self.url),
+                            fix="a SQLAlchemy URL such as sqlite:///file.db or duckdb:///file.duckdb") from exc
+        try:
+            with engine.connect() as conn:
+                df = pd.read_sql(text(self.query), conn, params=self.params, parse_dates=self.parse_dates or None)
+        except (SQLAlchemyError, pd.errors.DatabaseError) as exc:
+            root = exc.__cause__ if isinstance(exc, pd.errors.DatabaseError) and exc.__cause__ else exc
+            cause = str(getattr(root, "orig", None) or root).splitlines()[0]
+            raise MlbpError(f"source '{self.name}': the query failed on {_redact_url(self.url)}: {cause}",
+                            reason=Reason.SOURCE, key="data.source.query", got=self.query.strip()[:200],
+                            fix="check the query and that the tables exist") from exc
+        finally:
+            engine.dispose()
+        if df.empty:
+            raise MlbpError(f"source '{self.name}': the query returned no rows", reason=Reason.SOURCE,
+                            key="data.source.query", expected="at least one row", got="0 rows")
+        return df
+
+    def fingerprint(self) -> dict[str, Any]:
+        """A database can change under the same query, so a SQL source is read on every run; the
+        raw artifact's content hash then keeps everything downstream cached when nothing moved."""
+        import time
+
+        return {"volatile": time.time_ns()}
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": "sql", "name": self.name, "url": _redact_url(self.url), "query": self.query}
+
+
+class CombinedSource:
+    """Several sources made into one dataset: `how: stack` (rows appended, columns aligned by name)
+    or `how: join` (merged on the `keys` columns, `join: inner|left|outer`; the parameter is not
+    called `on` because YAML 1.1 reads a bare `on:` key as the boolean true). Unparseable lines of every part
+    are kept, tagged with the part's name.
+
+    `conf/data/combined.yaml`::
+
+        source:
+          _target_: mlbp.data.sources.CombinedSource
+          name: offers
+          how: join
+          keys: [customer_id]
+          parts:
+            - {_target_: mlbp.data.sources.CsvSource, name: offers, path: offers.csv}
+            - {_target_: mlbp.data.sources.SqlSource, name: crm, url: "sqlite:///crm.db",
+               query: SELECT * FROM customers}
+    """
+
+    def __init__(self, name: str, parts: list[Any], how: str = "stack", keys: list[str] | None = None,
+                 join: str = "inner", tag_column: str | None = None) -> None:
+        self.name = name
+        self.parts = list(parts)
+        self.how = how
+        self.keys = list(keys or [])
+        self.join = join
+        self.tag_column = tag_column
+        self.rejected: pd.DataFrame | None = None
+
+    def read(self) -> pd.DataFrame:
+        if self.how not in ("stack", "join"):
+            raise MlbpError("unknown way to combine sources", reason=Reason.CONFIG, key="data.source.how",
+                            expected="stack | join", got=self.how)
+        if not self.parts:
+            raise MlbpError("no sources to combine", reason=Reason.CONFIG, key="data.source.parts",
+                            expected="a list of sources", got=[])
+        frames = []
+        rejected = []
+        for part in self.parts:
+            df = part.read()
+            if self.tag_column:
+                df[self.tag_column] = part.name
+            frames.append(df)
+            bad = getattr(part, "rejected", None)
+            if bad is not None and len(bad):
+                rejected.append(bad.assign(reason=f"{part.name}: " + bad["reason"].astype(str)))
+        self.rejected = pd.concat(rejected, ignore_index=True) if rejected else None
+        if self.how == "stack":
+            return pd.concat(frames, ignore_index=True)
+        return self._join(frames)
+
+    def _join(self, frames: list[pd.DataFrame]) -> pd.DataFrame:
+        if not self.keys:
+            raise MlbpError("a join needs key columns", reason=Reason.CONFIG, key="data.source.keys",
+                            expected="a list of column names", got=self.keys)
+        if self.join not in ("inner", "left", "outer"):
+            raise MlbpError("unknown join", reason=Reason.CONFIG, key="data.source.join",
+                            expected="inner | left | outer", got=self.join)
+        out = frames[0]
+        for part, df in zip(self.parts[1:], frames[1:], strict=True):
+            missing = [c for c in self.keys if c not in df.columns or c not in out.columns]
+            if missing:
+                raise MlbpError(f"source '{part.name}': join keys {missing} are missing", reason=Reason.SOURCE,
+                                key="data.source.keys", expected=self.keys, got=list(df.columns))
+            dup = df.duplicated(self.keys).sum()
+            if dup:
+                raise MlbpError(f"source '{part.name}': {dup} rows repeat the join key {self.keys}, which would "
+                                "multiply rows", reason=Reason.SOURCE, key="data.source.keys",
+                                fix="deduplicate that source or join on a unique key")
+            out = out.merge(df, on=self.keys, how=self.join, suffixes=("", f"_{part.name}"))
+        return out
+
+    def fingerprint(self) -> list[Any]:
+        """The parts' own state, so editing any one part re-ingests the combination."""
+        from mlbp.data.ingest import source_state
+
+        return [source_state(part) for part in self.parts]
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": "combined", "name": self.name, "how": self.how, "keys": self.keys, "join": self.join,
+                "parts": [p.describe() for p in self.parts]}
+
+
+def _redact_url(url: str) -> str:
+    """A URL without its password, for messages and the catalog."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - an unparsable URL is shown as given
+        return url

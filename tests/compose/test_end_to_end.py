@@ -19,8 +19,8 @@ def test_default_pipeline_runs_and_second_run_is_all_cache_hits(project_dir):
     first = _latest_manifest(project_dir)
     assert first["status"] == "done"
     stages = first["stages"]
-    assert list(stages) == ["ingest", "validate", "assess", "split", "train", "evaluate", "package",
-                            "register", "batch", "report"]
+    assert list(stages) == ["ingest", "validate", "catalog", "assess", "split", "train", "evaluate", "package",
+                            "register", "batch", "lineage", "report"]
     validate = stages["validate"]["facts"]
     assert validate["rows_in"] == validate["accepted"] + validate["quarantined"]
     assert validate["quarantined"] > 0  # the example ships deliberately invalid rows
@@ -30,7 +30,7 @@ def test_default_pipeline_runs_and_second_run_is_all_cache_hits(project_dir):
 
     assert main(SMALL) == 0
     second = _latest_manifest(project_dir)
-    cacheable = [n for n in second["stages"] if n not in ("register", "report")]
+    cacheable = [n for n in second["stages"] if n not in ("register", "report", "catalog", "lineage")]
     assert all(second["stages"][n]["cache_hit"] for n in cacheable)
     assert second["stages"]["register"]["facts"]["version"] == 1  # idempotent: no duplicate version
     assert second["artifacts"] == first["artifacts"]

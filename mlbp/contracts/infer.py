@@ -1,0 +1,82 @@
+"""Infer a starting contract from a dataset (like TFX SchemaGen), for the user to edit.
+
+Per column: dtype, nullable, a lower bound of 0 for non-negative numbers, allowed categories
+for low-cardinality text, uniqueness for key-like columns, an email regex (and `pii: true`) for
+columns of email addresses. Bounds are deliberately loose: a contract inferred from one sample
+must not quarantine the next month's honest data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+EMAIL_REGEX = r"^[^@\s]+@[^@\s]+\.[A-Za-z]+$"
+
+
+def infer_column(s: pd.Series, max_categories: int = 30) -> dict[str, Any]:
+    spec: dict[str, Any] = {}
+    non_null = s.dropna()
+    if pd.api.types.is_bool_dtype(s):
+        spec["dtype"] = "bool"
+    elif pd.api.types.is_integer_dtype(s):
+        spec["dtype"] = "int"
+    elif pd.api.types.is_float_dtype(s):
+        whole = len(non_null) and bool((non_null == non_null.round()).all()) and non_null.abs().max() < 2**53
+        spec["dtype"] = "int" if whole and s.isna().any() else "float"  # ints with gaps read as floats
+    elif pd.api.types.is_datetime64_any_dtype(s):
+        spec["dtype"] = "datetime"
+    else:
+        text = non_null.astype(str)
+        parsed = pd.to_datetime(text.head(1000), errors="coerce", format="mixed") if len(text) else text
+        numeric_share = pd.to_numeric(text.head(1000), errors="coerce").notna().mean() if len(text) else 0.0
+        looks_like_number = numeric_share > 0.95
+        if len(text) and not looks_like_number and parsed.notna().mean() > 0.98:
+            spec["dtype"] = "datetime"
+        else:
+            spec["dtype"] = "str"
+            if len(text) and text.head(1000).str.match(EMAIL_REGEX).mean() > 0.9:
+                spec["regex"] = EMAIL_REGEX
+                spec["pii"] = True
+            else:
+                distinct = text.nunique()
+                if 0 < distinct <= max_categories and distinct < max(2, len(text) // 20):
+                    spec["allowed"] = sorted(text.unique().tolist())
+    if spec["dtype"] in ("int", "float") and len(non_null) and float(non_null.min()) >= 0:
+        spec["min"] = 0
+    if spec["dtype"] in ("int", "str") and "allowed" not in spec and len(non_null) == len(s) and len(s) > 1 \
+            and s.is_unique and not spec.get("pii"):
+        spec["unique"] = True
+    spec["nullable"] = bool(s.isna().any())
+    return spec
+
+
+def infer_contract(df: pd.DataFrame, name: str, target: str | None = None, max_categories: int = 30,
+                   max_quarantine_share: float = 0.05) -> dict[str, Any]:
+    columns = {str(c): infer_column(df[c], max_categories) for c in df.columns}
+    checks: dict[str, Any] = {"min_rows": max(1, min(1000, len(df) // 10))}
+    if target and target in df.columns:
+        checks["target"] = target
+        columns[target]["nullable"] = False
+    return {"name": name, "max_quarantine_share": max_quarantine_share, "strict": False, "checks": checks,
+            "columns": columns}
+
+
+def contract_yaml(contract: dict[str, Any], header: str) -> str:
+    """The contract as YAML, one flow-style line per column so it reads like a table."""
+    import yaml
+
+    lines = [f"# {line}" if line else "#" for line in header.splitlines()]
+    lines += [
+        "# Each column: dtype (int|float|str|bool|datetime), nullable, min, max, allowed, regex, unique, pii.",
+        f"name: {contract['name']}",
+        f"max_quarantine_share: {contract['max_quarantine_share']}   # more failing rows than this fails the run",
+        f"strict: {str(contract['strict']).lower()}                  # true: extra columns fail",
+        "checks: " + yaml.safe_dump(contract["checks"], default_flow_style=True, width=1000).strip(),
+        "columns:",
+    ]
+    for col, spec in contract["columns"].items():
+        flow = yaml.safe_dump(spec, default_flow_style=True, sort_keys=False, width=10_000).strip()
+        lines.append(f"  {yaml.safe_dump(col, default_style=None).strip().removesuffix('...').strip()}: {flow}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,158 @@
+"""`mlbp init`: from a CSV or Parquet file and a target column to a project folder that runs.
+
+Writes `<folder>/conf/` (a source pointing at the file, a contract inferred from it, governance
+with one team, evaluation rules for the task) and a README. `mlbp --config-dir <folder>/conf`
+then runs the default pipeline on it: Hydra adds that folder to its search path (after the
+package's own configs, so it cannot replace `config.yaml`), and the package's defaults list
+loads an optional `local/project.yaml`, a `# @package _global_` file like an experiment that
+selects the project's groups and sets target, task and time column. Stacks, pipeline and deploy
+still come from the package.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from mlbp.contracts.infer import contract_yaml, infer_contract
+from mlbp.data.sources import CsvSource, ParquetSource
+from mlbp.engine.errors import MlbpError, Reason
+
+TASKS = ("binary", "multiclass", "regression")
+REGRESSION_STACK: dict[str, Any] = {
+    "name": "lightgbm_regressor",
+    "preprocess": {"_target_": "mlbp.stacks.preprocess.Preprocess", "numeric": "passthrough",
+                   "categorical": "ordinal"},
+    "estimator": {"_target_": "lightgbm.LGBMRegressor", "n_estimators": 300, "learning_rate": 0.05,
+                  "num_leaves": 31, "min_child_samples": 40, "subsample": 0.8, "subsample_freq": 1,
+                  "colsample_bytree": 0.8, "n_jobs": 2, "verbose": -1},
+}
+
+
+def guess_task(y: pd.Series) -> str:
+    values = y.dropna()
+    if pd.api.types.is_float_dtype(values) and not (values == values.round()).all():
+        return "regression"
+    n = values.nunique()
+    if n == 2:
+        return "binary"
+    return "multiclass" if n <= 20 else "regression"
+
+
+def _source(path: Path, name: str) -> tuple[dict[str, Any], pd.DataFrame]:
+    if path.suffix.lower() in (".csv", ".txt", ".tsv"):
+        delim = "\t" if path.suffix.lower() == ".tsv" else ","
+        src = CsvSource(name, str(path), delimiter=delim)
+        df = src.read()
+        dates = [c for c in df.columns if _is_datetime_text(df[c])]
+        for c in dates:
+            df[c] = pd.to_datetime(df[c], errors="coerce", format="mixed")
+        spec = {"_target_": "mlbp.data.sources.CsvSource", "name": "${data.name}", "path": str(path),
+                "delimiter": delim, "parse_dates": dates}
+        return spec, df
+    src = ParquetSource(name, str(path))
+    return {"_target_": "mlbp.data.sources.ParquetSource", "name": "${data.name}", "path": str(path)}, src.read()
+
+
+def _is_datetime_text(s: pd.Series) -> bool:
+    if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+        return False
+    sample = s.dropna().astype(str).head(500)
+    return len(sample) > 0 and pd.to_datetime(sample, errors="coerce", format="mixed").notna().mean() > 0.98
+
+
+def scaffold(folder: str | Path, data_path: str | Path, target: str, task: str | None = None,
+             time_column: str | None = None, id_column: str | None = None, team: str = "data-science"
+             ) -> dict[str, Any]:
+    """Write the project; returns what was chosen (task, time column, excluded columns, files)."""
+    folder, data_path = Path(folder), Path(data_path).expanduser().resolve()
+    name = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in data_path.stem).strip("_") or "dataset"
+    source, df = _source(data_path, name)
+    if target not in df.columns:
+        raise MlbpError(f"target '{target}' is not a column of {data_path}", reason=Reason.CONFIG, key="target",
+                        expected=list(df.columns), got=target)
+    task = task or guess_task(df[target])
+    if task not in TASKS:
+        raise MlbpError("unknown task", reason=Reason.CONFIG, key="task", expected=" | ".join(TASKS), got=task)
+    times = [c for c in df.columns if pd.api.types.is_datetime64_any_dtype(df[c])]
+    time_column = time_column or (times[0] if times else None)
+    if not time_column or time_column not in df.columns:
+        raise MlbpError("the pipeline splits by time and needs a timestamp column", reason=Reason.CONFIG,
+                        key="time_column", expected=times or "a column of dates", got=time_column,
+                        fix="pass time_column=<column> (the newest month becomes the holdout)")
+    contract = infer_contract(df, name, target)
+    pii = [c for c, s in contract["columns"].items() if s.get("pii")]
+    keys = [c for c, s in contract["columns"].items() if s.get("unique") and c != target]
+    id_column = id_column or (keys[0] if keys else None)
+    exclude = list(dict.fromkeys([*([id_column] if id_column else []), *keys, *pii]))
+
+    conf = folder / "conf"
+    for group in ("data", "contract", "governance", "evaluation"):
+        (conf / group).mkdir(parents=True, exist_ok=True)
+    run_cmd = f"mlbp --config-dir {conf.resolve()}"
+    (conf / "local").mkdir(parents=True, exist_ok=True)
+    overrides = [{f"override /{g}": "local"} for g in ("data", "contract", "governance", "evaluation")]
+    if task == "regression":  # the packaged stacks are classifiers; a regression project gets its own
+        (conf / "stack").mkdir(parents=True, exist_ok=True)
+        _write(conf / "stack" / "lightgbm_regressor.yaml", f"LightGBM regression.  {run_cmd} stack=lightgbm_regressor",
+               REGRESSION_STACK)
+        overrides.append({"override /stack": "lightgbm_regressor"})
+    project = {"defaults": overrides,
+               "project": name.replace("_", "-"), "target": target, "task": task, "id_column": id_column,
+               "time_column": time_column, "team": team}
+    (conf / "local" / "project.yaml").write_text(
+        f"# @package _global_\n# Project {name}: its choices over the packaged defaults. Run with:  {run_cmd}\n"
+        + yaml.safe_dump(project, sort_keys=False, width=110))
+    _write(conf / "data" / "local.yaml", f"Where the data comes from:  {run_cmd} data.source.path=<other file>", {
+        "name": name, "owner": team, "source": source, "partition_by": "month",
+        "exclude": exclude,  # keys and personal data are never model inputs
+        "assess": {"fail_run": True, "thresholds": {
+            "min_rows": 500, "min_rows_per_feature": 20, "min_minority_count": 50, "max_missing_share": 0.3,
+            "min_rows_per_day": 1, "max_staleness_days": 3650, "leakage_auc": 0.98}},
+    })
+    header = f"Inferred from {data_path.name} by `mlbp init`; edit it.  Used by:  {run_cmd}"
+    (conf / "contract" / "local.yaml").write_text(contract_yaml(contract, header))
+    _write(conf / "governance" / "local.yaml", f"Who may see which columns:  {run_cmd} team={team}", {
+        "teams": {team: {"roles": ["modeler"], "rules": {"pii": "mask", "sensitive": "allow", "public": "allow"}}},
+        "classifications": {c: "pii" for c in pii},
+        "key_env": "MLBP_MASK_KEY", "key_file": "${paths.state}/mask.key",
+    })
+    thresholds = {"binary": {"roc_auc": {"min": 0.6}}, "multiclass": {"accuracy": {"min": 0.0}},
+                  "regression": {"r2": {"min": 0.0}}}[task]
+    _write(conf / "evaluation" / "local.yaml", f"How candidates are scored and blessed:  {run_cmd}",
+           {"business": {}, "thresholds": thresholds})
+    (folder / "README.md").write_text(_readme(name, data_path, target, task, time_column, exclude, conf))
+    return {"name": name, "task": task, "time_column": time_column, "id_column": id_column, "exclude": exclude,
+            "pii": pii, "conf": str(conf), "rows": len(df)}
+
+
+def _write(path: Path, comment: str, payload: dict[str, Any]) -> None:
+    path.write_text(f"# {comment}\n" + yaml.safe_dump(payload, sort_keys=False, width=110))
+
+
+def _readme(name: str, data: Path, target: str, task: str, time_column: str, exclude: list[str], conf: Path) -> str:
+    return f"""# {name}
+
+Scaffolded by `mlbp init` from `{data}`: predict `{target}` ({task}), split by `{time_column}`.
+
+Run the whole pipeline (ingest, contract, feasibility, catalog, train, evaluate, package,
+register, batch scoring, report):
+
+```bash
+mlbp --config-dir {conf}
+mlbp --config-dir {conf} stack=xgboost        # another candidate stack
+mlbp catalog show {name} --config-dir {conf}
+```
+
+What to edit first:
+
+- `conf/contract/local.yaml`: inferred from one sample. Tighten ranges and categories; mark
+  personal data with `pii: true`.
+- `conf/data/local.yaml`: `exclude` lists columns that are never model inputs ({", ".join(exclude) or "none"});
+  `assess.thresholds` are the feasibility rules (rows, balance, arrival rate, freshness).
+- `conf/governance/local.yaml`: teams and what each may see (allow, mask, deny).
+- `conf/evaluation/local.yaml`: the metric thresholds a model must meet to be blessed.
+"""

@@ -1,0 +1,95 @@
+"""Per-column signals for the feasibility assessment: id-like columns and leakage suspects.
+
+A leakage suspect is a single column that nearly predicts the target on its own: a per-column
+ROC AUC (classification; folded to >= 0.5, categories target-encoded out of fold so a
+high-cardinality column cannot score by memorizing) or |Spearman rho| (regression).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+def id_like(df: pd.DataFrame, features: list[str], share: float = 0.95) -> list[str]:
+    """Text or integer columns whose values are (nearly) all distinct: keys, not features."""
+    out = []
+    for c in features:
+        s = df[c].dropna()
+        if len(s) < 20 or pd.api.types.is_float_dtype(s) or pd.api.types.is_bool_dtype(s):
+            continue
+        if pd.api.types.is_datetime64_any_dtype(s):
+            continue
+        if s.nunique() / len(s) >= share:
+            out.append(c)
+    return out
+
+
+def _encode_out_of_fold(x: pd.Series, y: np.ndarray, seed: int) -> np.ndarray:
+    """Each row gets the target mean of its category in the *other* half of the rows."""
+    rng = np.random.default_rng(seed)
+    fold = rng.random(len(x)) < 0.5
+    codes, _ = pd.factorize(x.astype(object), use_na_sentinel=False)
+    out = np.empty(len(x), dtype=float)
+    prior = float(np.mean(y))
+    n_codes = codes.max() + 1 if len(codes) else 0
+    for train_mask in (fold, ~fold):
+        sums = np.bincount(codes[train_mask], weights=y[train_mask], minlength=n_codes)
+        counts = np.bincount(codes[train_mask], minlength=n_codes)
+        means = (sums + prior * 5) / (counts + 5)  # shrunk toward the prior: rare categories say little
+        out[~train_mask] = means[codes[~train_mask]]
+    return out
+
+
+def _numeric(x: pd.Series) -> np.ndarray:
+    v = pd.to_numeric(x, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    if np.isnan(v).all():
+        return np.zeros(len(v))
+    return np.where(np.isnan(v), np.nanmedian(v), v)
+
+
+def single_column_scores(df: pd.DataFrame, target: str, task: str, features: list[str], seed: int = 0,
+                         max_rows: int = 20_000) -> dict[str, float]:
+    """How well each column alone predicts the target (AUC, or |rho| for regression)."""
+    from scipy.stats import spearmanr
+    from sklearn.metrics import roc_auc_score
+
+    data = df if len(df) <= max_rows else df.sample(max_rows, random_state=seed)
+    data = data[data[target].notna()]
+    y_raw = data[target]
+    scores: dict[str, float] = {}
+    if task == "regression":
+        y = pd.to_numeric(y_raw, errors="coerce").to_numpy(dtype=float)
+        if np.nanstd(y) == 0:
+            return {}  # a constant target: nothing can predict it (the target_std check says so)
+    else:
+        classes = pd.unique(y_raw)
+        if len(classes) < 2:
+            return {}
+    for c in features:
+        x = data[c]
+        is_num = pd.api.types.is_numeric_dtype(x) and not pd.api.types.is_bool_dtype(x)
+        if task == "regression":
+            v = _numeric(x) if is_num else _encode_out_of_fold(x, y, seed)
+            if np.std(v) == 0:
+                continue
+            rho = spearmanr(v, y).statistic
+            scores[c] = round(float(abs(rho)), 4) if np.isfinite(rho) else 0.0
+            continue
+        aucs = []
+        for k in (classes if len(classes) > 2 else classes[1:]):
+            yk = (y_raw == k).to_numpy(dtype=float)
+            v = _numeric(x) if is_num else _encode_out_of_fold(x, yk, seed)
+            if np.std(v) == 0:
+                aucs.append(0.5)
+                continue
+            auc = float(roc_auc_score(yk, v))
+            aucs.append(max(auc, 1 - auc))
+        scores[c] = round(float(np.mean(aucs)), 4)
+    return scores
+
+
+def leakage_suspects(scores: dict[str, float], limit: float) -> list[dict[str, Any]]:
+    return [{"column": c, "score": s} for c, s in sorted(scores.items(), key=lambda kv: -kv[1]) if s >= limit]
