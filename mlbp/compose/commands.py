@@ -24,6 +24,20 @@ class Command:
 COMMANDS: list[Command] = [
     Command((), "mlbp.compose.cmd_run:run", summary="run the pipeline"),
     Command(("graph",), "mlbp.compose.cmd_run:graph", summary="print the run graph"),
+    Command(("registry", "list"), "mlbp.compose.cmd_registry:list_models", summary="models, versions, aliases"),
+    Command(("registry", "show"), "mlbp.compose.cmd_registry:show", ("version",),
+            "one version and its promotion status"),
+    Command(("registry", "approve"), "mlbp.compose.cmd_registry:approve", ("version", "alias"), "approve a promotion"),
+    Command(("registry", "promote"), "mlbp.compose.cmd_registry:promote", ("version", "alias"),
+            "move an alias if the policy is satisfied"),
+    Command(("registry", "rollback"), "mlbp.compose.cmd_registry:rollback", ("alias",),
+            "move an alias back to its previous holder"),
+    Command(("registry", "history"), "mlbp.compose.cmd_registry:history", summary="every alias move"),
+    Command(("registry", "diff"), "mlbp.compose.cmd_registry:diff", ("a", "b"), "what changed between two versions"),
+    Command(("registry", "verify"), "mlbp.compose.cmd_registry:verify", summary="detect tampering"),
+    Command(("registry", "card"), "mlbp.compose.cmd_registry:card", ("version",), "write a model card"),
+    Command(("registry", "audit"), "mlbp.compose.cmd_registry:audit", summary="the audit trail"),
+    Command(("ui",), "mlbp.compose.cmd_registry:ui", summary="serve the dashboard"),
 ]
 
 

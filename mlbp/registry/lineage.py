@@ -45,6 +45,7 @@ def from_run(manifest: dict[str, Any], run_dir: str | Path, bundle_manifest: dic
         "data_fingerprint": {k: artifacts[k] for k in ("raw", "clean", "train", "holdout") if k in artifacts}
         | {"training_rows": (bundle_manifest.get("training_data") or {}).get("rows")},
         "artifacts": artifacts,
+        "store": manifest.get("store"),  # artifacts live in <store>/objects/<hash>/
         "config": config,
         "code": code_version(root) if Path(root).exists() else {},
         "libraries": bundle_manifest.get("libraries") or {},
