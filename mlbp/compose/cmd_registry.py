@@ -38,9 +38,12 @@ def registry_from(cfg: DictConfig) -> Any:
 
 
 def _console():
+    """Rich console; when piped (CI logs, grep) wide enough that tables are not truncated."""
+    import sys
+
     from rich.console import Console
 
-    return Console()
+    return Console(width=None if sys.stdout.isatty() else 200)
 
 
 def _when(t: float | None) -> str:
@@ -212,7 +215,7 @@ def ui(cfg: DictConfig, args: list[str]) -> int:
     u = cfg.registry.ui
     card_cfg = OmegaConf.to_container(cfg.registry.card, resolve=True) if "card" in cfg.registry else {}
     app = create_app(registry_from(cfg), _model(cfg), str(u.outputs), str(u.admin_key or ""),
-                     actor_roles=OmegaConf.to_container(cfg.registry.roles, resolve=True), card_config=card_cfg)
+                     card_config=card_cfg)
     _console().print(f"mlbp ui on http://{u.host}:{u.port} "
                      + ("(admin actions enabled with the key)" if u.admin_key else "(read-only: no admin key set)"))
     uvicorn.run(app, host=str(u.host), port=int(u.port), log_level="warning")
