@@ -6,8 +6,8 @@ the dashboard is read-only for everyone. The change itself goes through the Regi
 promotion policy, the audit trail and the notifications apply exactly as on the command line.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: FastAPI reads the endpoint annotations
+# (`request: Request`, imported inside create_app) at definition time.
 import hmac
 import json
 import time
@@ -87,11 +87,11 @@ def create_app(reg: Registry, default_model: str, outputs: str | Path, admin_key
         view = [m for m in registry_view(reg) if m["name"] == name]
         if not view:
             raise MlbpError(f"no model '{name}' in the registry", reason=Reason.REGISTRY, key="model")
-        status = {}
+        promotion = {}
         for v in view[0]["versions"][:5]:
             for alias in ("champion", "challenger"):
-                status[(v["version"], alias)] = reg.promotion_status(name, v["version"], alias)
-        return page("model.html.j2", m=view[0], status=status)
+                promotion[(v["version"], alias)] = reg.promotion_status(name, v["version"], alias)
+        return page("model.html.j2", m=view[0], promotion=promotion)
 
     @app.get("/models/{name}/v/{ref}", response_class=HTMLResponse)
     def card(name: str, ref: str) -> Any:
