@@ -31,7 +31,7 @@ def _numbers(a: dict[str, Any], b: dict[str, Any]) -> dict[str, dict[str, Any]]:
         row: dict[str, Any] = {"a": x, "b": y}
         if isinstance(x, int | float) and isinstance(y, int | float) and not isinstance(x, bool):
             row["delta"] = y - x
-        if x != y or "delta" in row:
+        if x != y:  # unchanged values are left out: a diff shows what moved
             out[k] = row
     return out
 
