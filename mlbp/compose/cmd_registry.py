@@ -10,6 +10,8 @@
     mlbp registry verify                       audit chain, alias history and bundle hashes
     mlbp registry card <version>               write the model card (Markdown + HTML)
     mlbp registry audit                        the audit trail
+    mlbp registry archive <version>            retire a version no alias points at
+    mlbp registry tag <version> <key> <value>  set a tag
     mlbp ui                                    the dashboard (registry.ui.port, MLBP_ADMIN_KEY)
 """
 
@@ -140,6 +142,22 @@ def promote(cfg: DictConfig, args: list[str]) -> int:
 def rollback(cfg: DictConfig, args: list[str]) -> int:
     out = registry_from(cfg).rollback(_model(cfg), args[0], _actor(cfg), str(cfg.registry.reason or ""))
     _console().print(f"rolled back '{out['alias']}' of {out['model']}: v{out['before']} -> v{out['after']}")
+    return 0
+
+
+def archive(cfg: DictConfig, args: list[str]) -> int:
+    reg = registry_from(cfg)
+    v = reg.resolve(_model(cfg), args[0])["version"]
+    reg.archive(_model(cfg), v, _actor(cfg), str(cfg.registry.reason or ""))
+    _console().print(f"archived {_model(cfg)} v{v}")
+    return 0
+
+
+def tag(cfg: DictConfig, args: list[str]) -> int:
+    reg = registry_from(cfg)
+    v = reg.resolve(_model(cfg), args[0])["version"]
+    reg.set_tag(_model(cfg), v, args[1], args[2], _actor(cfg))
+    _console().print(f"{_model(cfg)} v{v}: {args[1]}={args[2]}")
     return 0
 
 

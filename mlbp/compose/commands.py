@@ -37,6 +37,8 @@ COMMANDS: list[Command] = [
     Command(("registry", "verify"), "mlbp.compose.cmd_registry:verify", summary="detect tampering"),
     Command(("registry", "card"), "mlbp.compose.cmd_registry:card", ("version",), "write a model card"),
     Command(("registry", "audit"), "mlbp.compose.cmd_registry:audit", summary="the audit trail"),
+    Command(("registry", "archive"), "mlbp.compose.cmd_registry:archive", ("version",), "retire a version"),
+    Command(("registry", "tag"), "mlbp.compose.cmd_registry:tag", ("version", "key", "value"), "tag a version"),
     Command(("ui",), "mlbp.compose.cmd_registry:ui", summary="serve the dashboard"),
 ]
 

@@ -52,6 +52,13 @@ def test_approve_promote_rollback_history_through_the_cli(project, monkeypatch, 
     assert main(["registry", "card", "1"]) == 0
     card = (project / "outputs" / "model_cards" / "restaurant-offers" / "v1" / "model_card.md").read_text()
     assert "## Approvals" in card and "alice" in card and "rollback" in card
+    assert main(["registry", "tag", "2", "owner", "growth"]) == 0
+    assert main(["registry", "archive", "2", "registry.reason=superseded"]) == 0
+    assert main(["registry", "archive", "1"]) == 1  # still the champion
+    assert "still holds ['champion']" in capsys.readouterr().err
+    assert main(["registry", "audit"]) == 0
+    out = capsys.readouterr().out
+    assert "archive" in out and "superseded" in out and "tag" in out
     assert main(["registry", "verify"]) == 0
 
 
