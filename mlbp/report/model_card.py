@@ -40,6 +40,30 @@ def _artifact(lineage: dict[str, Any], slot: str, filename: str) -> dict[str, An
     return _read(Path(store) / "objects" / digest / filename)
 
 
+def slice_rows(slices: Any) -> list[dict[str, Any]] | None:
+    """Slice metrics in whichever shape the scorecard holds them, as rows with a `slice` column:
+    a list of rows; {slice: {metric: value}}; or {column: [{value: ..., metric: ...}, ...]}."""
+    if not slices:
+        return None
+    if isinstance(slices, list):
+        return [r if isinstance(r, dict) else {"slice": r} for r in slices]
+    rows: list[dict[str, Any]] = []
+    if isinstance(slices, dict):
+        for name, body in slices.items():
+            if isinstance(body, dict):
+                rows.append({"slice": name, **{k: v for k, v in body.items() if not isinstance(v, dict | list)}})
+            elif isinstance(body, list):
+                for r in body:
+                    if isinstance(r, dict):
+                        label = r.get("value", r.get("slice", r.get("name", "")))
+                        rows.append({"slice": f"{name}={label}",
+                                     **{k: v for k, v in r.items() if k not in ("value", "slice", "name")
+                                        and not isinstance(v, dict | list)}})
+            else:
+                rows.append({"slice": name, "value": body})
+    return rows or None
+
+
 def card_data(reg: Registry, name: str, ref: str | int, card_config: dict[str, Any] | None = None) -> dict[str, Any]:
     """Every section of the card as plain data (None or empty where the lineage has nothing)."""
     v = reg.resolve(name, ref)
@@ -76,7 +100,7 @@ def card_data(reg: Registry, name: str, ref: str | int, card_config: dict[str, A
         "metrics": info.get("metrics") or manifest.get("metrics") or {},
         "primary": {"metric": scorecard.get("primary_metric"), "value": scorecard.get("primary")},
         "blessed": scorecard.get("blessed"), "threshold": info.get("threshold") or manifest.get("threshold"),
-        "slices": scorecard.get("slices"),
+        "slices": slice_rows(scorecard.get("slices")),
         "business": scorecard.get("business"),
         "calibration": scorecard.get("calibration") or (
             {"brier": (info.get("metrics") or {})["brier"], "note": "Brier score only; no reliability curve recorded"}

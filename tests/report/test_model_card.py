@@ -38,3 +38,14 @@ def test_card_degrades_gracefully_without_lineage(registry, tmp_path):
     assert "_Not stated: set `registry.card.intended_use` in config._" in md
     assert "_No data assessment recorded" in md and "_No metrics recorded._" in md
     assert "_This version has never held an alias._" in md
+
+
+def test_slices_in_any_shape_become_rows():
+    from mlbp.report.model_card import slice_rows
+
+    assert slice_rows({"channel": [{"value": "app", "roc_auc": 0.8, "rows": 10}]}) == \
+        [{"slice": "channel=app", "roc_auc": 0.8, "rows": 10}]
+    assert slice_rows({"region=north": {"roc_auc": 0.7, "curve": [1, 2]}}) == \
+        [{"slice": "region=north", "roc_auc": 0.7}]
+    assert slice_rows([{"slice": "all", "roc_auc": 0.7}]) == [{"slice": "all", "roc_auc": 0.7}]
+    assert slice_rows(None) is None and slice_rows({}) is None
