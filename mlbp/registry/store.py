@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 
 from mlbp.engine import targets
 from mlbp.engine.errors import MlbpError, Reason
@@ -45,8 +46,14 @@ class Registry:
                  sinks: list[Sink | dict[str, Any]] | None = None) -> None:
         self.url = url
         self.root = Path(root)
-        self.engine = engine_for(url)
-        self.audit = AuditLog(url)
+        try:
+            self.engine = engine_for(url)
+            self.audit = AuditLog(url)
+        except (SQLAlchemyError, ImportError, ValueError) as exc:
+            raise MlbpError(f"cannot open the registry database: {exc.__class__.__name__}: {str(exc).splitlines()[0]}",
+                            reason=Reason.REGISTRY, key="registry.db", expected="a reachable SQLAlchemy URL",
+                            got=_redact(url), fix="check the URL, that the server runs, and the driver is installed "
+                                                  '(pip install "mlbp[postgres]")') from exc
         self.policy = policy or rules.Policy()
         self.notify = Notifier(s if isinstance(s, Sink) else targets.build(s, f"registry.notify.sinks[{i}]")
                                for i, s in enumerate(sinks or []))
@@ -413,6 +420,16 @@ class Registry:
             except MlbpError as exc:
                 problems.append(f"bundle {v['model']} v{v['version']}: {exc.message}")
         return problems
+
+
+def _redact(url: str) -> str:
+    """The URL without its password, for error messages."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - an unparsable URL is shown as given
+        return url
 
 
 def _plain(value: Any) -> Any:

@@ -168,3 +168,9 @@ def test_verify_detects_alias_moved_outside_the_registry_and_changed_bundle(reg,
     problems = reg.verify()
     assert any("alias m:shadow is v2" in p for p in problems)
     assert any("bundle m v1" in p and "sha256 mismatch" in p for p in problems)
+
+
+def test_an_unreachable_database_is_a_clear_error(tmp_path):
+    with pytest.raises(MlbpError) as err:
+        Registry("postgresql+psycopg://u:secret@127.0.0.1:1/none", tmp_path)
+    assert err.value.key == "registry.db" and "secret" not in str(err.value) and "***" in str(err.value)
