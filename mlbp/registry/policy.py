@@ -130,13 +130,16 @@ def contract_changes(serving: dict[str, Any] | None, candidate: dict[str, Any] |
 
 def smoke_result(info: dict[str, Any], run_manifest: dict[str, Any] | None) -> bool | None:
     """Smoke-test outcome recorded for a version: a check recorded in the registry
-    (`registry record-check` / `Registry.record_check`), else a stage fact in its run manifest
-    whose key mentions smoke (`smoke: {passed: ...}` or `smoke_passed: true`). None = never run."""
+    (`Registry.record_check`), else its run manifest: every smoke stage (a stage whose target or
+    name mentions smoke, e.g. `mlbp.deploy.smoke.ServeCheck`) finished, and every stage fact whose
+    key mentions smoke (`smoke: {passed: ...}`, `smoke_passed: true`) says passed. None = never run."""
     recorded = (info.get("checks") or {}).get("smoke_tests")
     if recorded is not None:
         return bool(recorded.get("passed"))
     found: list[bool] = []
-    for stage in (run_manifest or {}).get("stages", {}).values():
+    for name, stage in (run_manifest or {}).get("stages", {}).items():
+        if "smoke" in f"{name} {stage.get('target', '')}".lower():
+            found.append(stage.get("status") in ("done", "cached") or bool(stage.get("cache_hit")))
         for key, value in (stage.get("facts") or {}).items():
             if "smoke" not in key.lower():
                 continue
