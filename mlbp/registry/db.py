@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -141,3 +141,29 @@ def _retryable(exc: IntegrityError) -> bool:
     """A lost race on the audit chain's sequence number is retried; other violations are real."""
     msg = str(exc.orig).lower()
     return "audit_log" in msg or "seq" in msg
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for error messages."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - an unparsable URL is shown as given
+        return url
+
+
+def json_safe(value: Any) -> Any:
+    """JSON-safe copy for a JSON column: numpy scalars and paths as plain values, NaN as null
+    (PostgreSQL's JSON type rejects NaN)."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if isinstance(value, float):
+        return None if value != value or value in (float("inf"), float("-inf")) else value
+    if value is None or isinstance(value, str | int | bool):
+        return value
+    if hasattr(value, "item"):  # numpy scalar
+        return json_safe(value.item())
+    return str(value)

@@ -6,6 +6,7 @@ Collected by the register stage from the run manifest so far; a model card and
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -50,3 +51,24 @@ def from_run(manifest: dict[str, Any], run_dir: str | Path, bundle_manifest: dic
         "code": code_version(root) if Path(root).exists() else {},
         "libraries": bundle_manifest.get("libraries") or {},
     }
+
+
+def signature_of(version: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The input signature in a registered version's bundle manifest."""
+    if not version:
+        return None
+    path = Path(version["path"]) / "manifest.json"
+    if path.exists():
+        return json.loads(path.read_text()).get("signature")
+    return None
+
+
+def run_manifest_of(info: dict[str, Any]) -> dict[str, Any] | None:
+    """The run.json of the run that registered a version (None when gone or unreadable)."""
+    path = (info.get("lineage") or {}).get("run_manifest")
+    if path and Path(path).is_file():
+        try:
+            return json.loads(Path(path).read_text())
+        except (OSError, json.JSONDecodeError):
+            return None
+    return None

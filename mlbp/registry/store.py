@@ -12,7 +12,6 @@ policy-checked `promote` and `rollback` are built on.
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 import uuid
@@ -33,11 +32,14 @@ from mlbp.registry.db import (
     alias_table,
     approval_table,
     engine_for,
+    json_safe,
     model_table,
+    redact,
     tag_table,
     version_table,
     write_transaction,
 )
+from mlbp.registry.lineage import run_manifest_of, signature_of
 from mlbp.registry.notify import Notifier, Sink
 
 
@@ -52,7 +54,7 @@ class Registry:
         except (SQLAlchemyError, ImportError, ValueError) as exc:
             raise MlbpError(f"cannot open the registry database: {exc.__class__.__name__}: {str(exc).splitlines()[0]}",
                             reason=Reason.REGISTRY, key="registry.db", expected="a reachable SQLAlchemy URL",
-                            got=_redact(url), fix="check the URL, that the server runs, and the driver is installed "
+                            got=redact(url), fix="check the URL, that the server runs, and the driver is installed "
                                                   '(pip install "mlbp[postgres]")') from exc
         self.policy = policy or rules.Policy()
         self.notify = Notifier(s if isinstance(s, Sink) else targets.build(s, f"registry.notify.sinks[{i}]")
@@ -98,7 +100,7 @@ class Registry:
             target = self.root / name / f"v{n}"
             conn.execute(insert(version_table).values(
                 model=name, version=n, bundle_sha=bundle_sha, path=str(target), created=time.time(),
-                author=author, run_id=run_id, status="registered", info=_plain(info or {})))
+                author=author, run_id=run_id, status="registered", info=json_safe(info or {})))
             self._copy(Path(bundle), target)
             scorecard = (info or {}).get("scorecard") or {}
             self._event(conn, events, "register", author, f"{name}/v{n}",
@@ -268,7 +270,7 @@ class Registry:
             before = (info.get("checks") or {}).get(check)
             info["checks"] = {**(info.get("checks") or {}),
                               check: {"passed": bool(passed), "details": details or {}, "time": time.time()}}
-            conn.execute(update(version_table).where(version_table.c.id == v["id"]).values(info=_plain(info)))
+            conn.execute(update(version_table).where(version_table.c.id == v["id"]).values(info=json_safe(info)))
             self._event(conn, events, "check", actor, f"{name}/v{version}",
                         {"model": name, "version": version, "check": check, "before": before,
                          "after": {"passed": bool(passed)}})
@@ -296,14 +298,14 @@ class Registry:
                 failed = (info.get("scorecard") or {}).get("failed_rules") or ["no scorecard recorded"]
                 missing.append(f"check blessed: the scorecard did not bless v{v['version']} ({'; '.join(failed)})")
         if "smoke_tests" in rule.checks:
-            smoke = rules.smoke_result(info, _read_run(info))
+            smoke = rules.smoke_result(info, run_manifest_of(info))
             checks["smoke_tests"] = smoke
             if smoke is not True:
                 missing.append("check smoke_tests: " + ("failed" if smoke is False else
                                "no smoke-test result recorded for this version"))
         if "contract" in rule.checks:
             serving = self._get(conn, name, holder) if holder is not None and holder != v["version"] else None
-            changes = rules.contract_changes(_signature(serving), _signature(v)) if serving else []
+            changes = rules.contract_changes(signature_of(serving), signature_of(v)) if serving else []
             checks["contract"] = not changes or bool(acknowledge_contract)
             if not checks["contract"]:
                 missing.append(f"check contract: incompatible with the serving v{holder} "
@@ -401,67 +403,6 @@ class Registry:
     def verify(self) -> list[str]:
         """Problems found: a broken audit chain, an alias history that does not replay to the
         current aliases, a registered bundle whose files changed. Empty when all is intact."""
-        problems = [f"audit: {p}" for p in self.audit.verify()]
-        replay: dict[tuple[str, str], int] = {}
-        for h in self.history():
-            key = (h["model"], h["alias"])
-            if replay.get(key) != h["previous"]:
-                problems.append(f"alias history {h['id']}: {key[0]}:{key[1]} moved from v{h['previous']} "
-                                f"but held v{replay.get(key)}")
-            replay[key] = h["version"]
-        for m in self.models():
-            for alias, v in self.aliases(m["name"]).items():
-                if replay.get((m["name"], alias)) != v:
-                    problems.append(f"alias {m['name']}:{alias} is v{v} but its history ends at "
-                                    f"v{replay.get((m['name'], alias))}")
-        for v in self.list_versions():
-            try:
-                verify(v["path"])
-            except MlbpError as exc:
-                problems.append(f"bundle {v['model']} v{v['version']}: {exc.message}")
-        return problems
+        from mlbp.registry.integrity import verify_registry
 
-
-def _redact(url: str) -> str:
-    """The URL without its password, for error messages."""
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - an unparsable URL is shown as given
-        return url
-
-
-def _plain(value: Any) -> Any:
-    """JSON-safe copy for the JSON column: numpy scalars and paths as plain values, NaN as null
-    (PostgreSQL's JSON type rejects NaN)."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, float):
-        return None if value != value or value in (float("inf"), float("-inf")) else value
-    if value is None or isinstance(value, str | int | bool):
-        return value
-    if hasattr(value, "item"):  # numpy scalar
-        return _plain(value.item())
-    return str(value)
-
-
-def _signature(version: dict[str, Any] | None) -> dict[str, Any] | None:
-    if not version:
-        return None
-    path = Path(version["path"]) / "manifest.json"
-    if path.exists():
-        return json.loads(path.read_text()).get("signature")
-    return None
-
-
-def _read_run(info: dict[str, Any]) -> dict[str, Any] | None:
-    path = (info.get("lineage") or {}).get("run_manifest")
-    if path and Path(path).is_file():
-        try:
-            return json.loads(Path(path).read_text())
-        except (OSError, json.JSONDecodeError):
-            return None
-    return None
+        return verify_registry(self)
