@@ -45,6 +45,14 @@ def slice_rows(slices: Any) -> list[dict[str, Any]] | None:
     a list of rows; {slice: {metric: value}}; or {column: [{value: ..., metric: ...}, ...]}."""
     if not slices:
         return None
+    if isinstance(slices, dict) and isinstance(slices.get("slices"), list):  # mlbp.stacks.slices output
+        rows = []
+        for r in slices["slices"]:
+            if isinstance(r, dict):
+                label = f"{r.get('column')}={r.get('value')}" if "column" in r else r.get("slice", "")
+                rows.append({"slice": label, **{k: v for k, v in r.items() if k not in ("column", "value", "slice")
+                                                and not isinstance(v, dict | list)}})
+        return rows or None
     if isinstance(slices, list):
         return [r if isinstance(r, dict) else {"slice": r} for r in slices]
     rows: list[dict[str, Any]] = []
@@ -62,6 +70,25 @@ def slice_rows(slices: Any) -> list[dict[str, Any]] | None:
             else:
                 rows.append({"slice": name, "value": body})
     return rows or None
+
+
+def _scalars(d: Any) -> dict[str, Any] | None:
+    """The single-value entries of a section (ECE, bins, Brier ...); lists are shown separately."""
+    if not isinstance(d, dict):
+        return None
+    out = {k: v for k, v in d.items() if not isinstance(v, list | dict)}
+    out |= {f"{k}.{kk}": vv for k, v in d.items() if isinstance(v, dict)
+            for kk, vv in v.items() if not isinstance(vv, list | dict)}
+    return out or None
+
+
+def _curve(d: Any) -> list[dict[str, Any]] | None:
+    """A reliability curve (list of bins) inside the calibration section, if there is one."""
+    if isinstance(d, dict):
+        for v in d.values():
+            if isinstance(v, list) and v and isinstance(v[0], dict):
+                return v
+    return None
 
 
 def card_data(reg: Registry, name: str, ref: str | int, card_config: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -102,9 +129,10 @@ def card_data(reg: Registry, name: str, ref: str | int, card_config: dict[str, A
         "blessed": scorecard.get("blessed"), "threshold": info.get("threshold") or manifest.get("threshold"),
         "slices": slice_rows(scorecard.get("slices")),
         "business": scorecard.get("business"),
-        "calibration": scorecard.get("calibration") or (
+        "calibration": _scalars(scorecard.get("calibration")) or (
             {"brier": (info.get("metrics") or {})["brier"], "note": "Brier score only; no reliability curve recorded"}
             if "brier" in (info.get("metrics") or {}) else None),
+        "calibration_curve": _curve(scorecard.get("calibration")),
         "limitations": limitations,
         "approvals": reg.approvals(name, v["version"]),
         "history": moves,

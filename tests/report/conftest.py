@@ -70,8 +70,10 @@ def outputs(tmp_path) -> Path:
     sweep = root / "multirun" / "2026-11-27" / "11-00-00"
     sweep.mkdir(parents=True)
     (sweep / "leaderboard.json").write_text(json.dumps({"rows": [
-        {"rank": 1, "stack": "lightgbm", "metrics": {"roc_auc": 0.74}, "blessed": True},
-        {"rank": 2, "stack": "logistic", "metrics": {"roc_auc": 0.69}, "blessed": False}]}))
+        {"rank": 1, "job": "0_stack=lightgbm", "stack": "lightgbm", "primary_metric": "roc_auc", "primary": 0.74,
+         "blessed": True, "cv_runs": [0.73, 0.75], "profit_curve": [[0.1, 3.0]]},
+        {"rank": 2, "job": "1_stack=logistic", "stack": "logistic", "primary_metric": "roc_auc", "primary": 0.69,
+         "blessed": False, "cv_runs": [0.68, 0.7], "profit_curve": [[0.1, 2.0]]}]}))
     mon = root / "monitor" / "2026-11-27"
     mon.mkdir(parents=True)
     (mon / "monitor_report.json").write_text(json.dumps({"model": "shop", "rows": 5000, "alerts": [

@@ -46,7 +46,8 @@ def test_every_page_renders_with_data(server):
         home = c.get("/").text
         assert home.count('class="version-row"') == 3 and "latency alert" in home
         assert "error rate 12% &gt; 5%" in home  # monitoring alerts on the front page
-        assert "lightgbm" in c.get("/leaderboards").text and "metrics.roc_auc" in c.get("/leaderboards").text
+        board = c.get("/leaderboards").text
+        assert "1_stack=logistic" in board and "0.6900" in board and "profit_curve" not in board
         runs = c.get("/runs").text
         assert "20261127-100000-abc123" in runs and "/files/2026-11-27/10-00-00/report.html" in runs
         assert "Run report shop" in c.get("/files/2026-11-27/10-00-00/report.html").text
@@ -152,3 +153,14 @@ def test_a_real_browser_sees_the_registry(server, tmp_path):
         (tmp_path / "home.png").write_bytes(shots["/"])
     finally:
         driver.quit()
+
+
+def test_outputs_of_any_shape_become_tables(tmp_path):
+    import json
+
+    from mlbp.report.dashboard.outputs import leaderboards
+
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "leaderboard.json").write_text(json.dumps([{"model": "a", "metrics": {"auc": 0.7}}]))
+    board = leaderboards(tmp_path)[0]
+    assert board["rows"] == [{"model": "a", "metrics.auc": 0.7}] and board["columns"] == ["model", "metrics.auc"]

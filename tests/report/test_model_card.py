@@ -49,3 +49,26 @@ def test_slices_in_any_shape_become_rows():
         [{"slice": "region=north", "roc_auc": 0.7}]
     assert slice_rows([{"slice": "all", "roc_auc": 0.7}]) == [{"slice": "all", "roc_auc": 0.7}]
     assert slice_rows(None) is None and slice_rows({}) is None
+    stacks_shape = {"columns": ["region"], "min_rows": 50, "metric": "roc_auc", "worst": {"column": "region"},
+                    "slices": [{"column": "region", "value": "north", "rows": 80, "roc_auc": 0.6, "ranked": True,
+                                "worst": True}]}
+    assert slice_rows(stacks_shape) == [{"slice": "region=north", "rows": 80, "roc_auc": 0.6, "ranked": True,
+                                         "worst": True}]
+
+
+def test_calibration_scalars_and_reliability_curve(registry, tmp_path):
+    v = registry.get("shop", 3)
+    info = dict(v["info"])
+    info["scorecard"] = {**info["scorecard"], "calibration": {
+        "ece": 0.031, "bins": 10, "curve": [{"bin": 0, "predicted": 0.05, "observed": 0.04, "rows": 300}],
+        "recalibrated": {"ece": 0.02}}}
+    from sqlalchemy import update
+
+    from mlbp.registry.db import version_table
+
+    with registry.engine.begin() as conn:
+        conn.execute(update(version_table).where(version_table.c.id == v["id"]).values(info=info))
+    md = write_card(registry, "shop", 3, tmp_path / "cards")["md"].read_text()
+    calibration = md.split("## Calibration")[1].split("## Limitations")[0]
+    assert "| ece | 0.0310 |" in calibration and "| recalibrated.ece | 0.0200 |" in calibration
+    assert "| 0 | 0.0500 | 0.0400 | 300 |" in calibration

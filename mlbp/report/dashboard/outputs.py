@@ -97,10 +97,21 @@ def monitor_reports(root: Path) -> list[dict[str, Any]]:
     return out
 
 
+# the leaderboard columns a reader scans first (the sweep writes many more; see leaderboard.html)
+PREFERRED = ("rank", "stack", "blessed", "champion", "primary_metric", "primary", "total", "cv_mean",
+             "profit_at_threshold", "uplift_vs_all", "ece", "latency_p50_ms", "model_size_mb", "worst_slice_name",
+             "job")
+
+
 def _columns(rows: list[dict[str, Any]]) -> list[str]:
+    """The preferred columns present, else the first 14 columns holding single values."""
+    present = {c for r in rows for c in r}
+    preferred = [c for c in PREFERRED if c in present]
+    if len(preferred) >= 3:
+        return preferred
     cols: list[str] = []
     for r in rows:
-        cols += [c for c in r if c not in cols]
+        cols += [c for c, v in r.items() if c not in cols and not isinstance(v, list | dict)]
     return cols[:14]
 
 
