@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 import pytest
@@ -49,6 +50,8 @@ def test_approve_promote_rollback_history_through_the_cli(project, monkeypatch, 
     assert main(["registry", "show", "champion"]) == 0 and "restaurant-offers v1" in capsys.readouterr().out
     assert main(["registry", "diff", "1", "2"]) == 0
     assert "roc_auc: 0.7 -> 0.74" in capsys.readouterr().out
+    assert main(["registry", "diff", "1", "2", "registry.format=json"]) == 0
+    assert json.loads(capsys.readouterr().out)["metrics"]["roc_auc"]["b"] == 0.74
     assert main(["registry", "card", "1"]) == 0
     card = (project / "outputs" / "model_cards" / "restaurant-offers" / "v1" / "model_card.md").read_text()
     assert "## Approvals" in card and "alice" in card and "rollback" in card
