@@ -31,13 +31,15 @@ class Register(Stage):
     build_later: ClassVar[tuple[str, ...]] = ("sinks",)
 
     def __init__(self, name: str, db: str, root: str, champion_if_none: bool = True,
-                 first_champion: str | None = None, policy: dict[str, Any] | None = None,
+                 first_champion: str | bool | None = None, policy: dict[str, Any] | None = None,
                  roles: dict[str, Any] | None = None, sinks: list[dict[str, Any]] | None = None,
                  actor: str | None = None) -> None:
         self.name = name
         self.db = db
         self.root = root
         self.champion_if_none = champion_if_none
+        if isinstance(first_champion, bool):  # YAML reads an unquoted `off` as false
+            first_champion = "auto" if first_champion else "off"
         self.first_champion = first_champion or ("auto" if champion_if_none else "off")
         if self.first_champion not in FIRST_CHAMPION:
             raise MlbpError("unknown first-champion rule", key="registry.first_champion",

@@ -76,3 +76,9 @@ def test_verify_exits_nonzero_after_raw_sql_tampering(project, capsys):
 def test_unknown_version_is_a_clear_error(project, capsys):
     assert main(["registry", "show", "9"]) == 1
     assert "has no version 9" in capsys.readouterr().err
+
+
+def test_strict_preset_composes_and_turns_off_the_first_champion(project_dir, capsys):
+    assert main(["registry", "list", "registry=strict", "--cfg", "job"]) == 0
+    out = capsys.readouterr().out
+    assert "first_champion: 'off'" in out and "enabled: true" in out

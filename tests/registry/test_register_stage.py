@@ -63,6 +63,10 @@ def test_policy_rule_promotes_when_the_policy_is_already_met(tmp_path, bundle_fa
     assert Registry(db, tmp_path / "reg").aliases("m") == {"champion": 2}
 
 
+def test_unquoted_yaml_off_means_off():
+    assert Register("m", "sqlite://", "x", first_champion=False).first_champion == "off"
+
+
 def test_unknown_first_champion_rule_names_the_key():
     with pytest.raises(MlbpError, match="registry.first_champion"):
         Register("m", "sqlite://", "x", first_champion="sometimes")
