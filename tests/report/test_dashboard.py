@@ -164,3 +164,39 @@ def test_outputs_of_any_shape_become_tables(tmp_path):
     (tmp_path / "s" / "leaderboard.json").write_text(json.dumps([{"model": "a", "metrics": {"auc": 0.7}}]))
     board = leaderboards(tmp_path)[0]
     assert board["rows"] == [{"model": "a", "metrics.auc": 0.7}] and board["columns"] == ["model", "metrics.auc"]
+
+
+def test_a_monitor_webhook_alert_rolls_back_only_when_the_policy_enables_it(registry, outputs):
+    import uvicorn
+
+    from mlbp.registry.policy import Policy
+    from mlbp.registry.store import Registry
+
+    for enabled, before in ((False, 1), (True, 3)):
+        reg = Registry(registry.url, registry.root, Policy.from_config(
+            {}, auto_rollback={"enabled": enabled, "alias": "champion", "severities": ["critical"]}))
+        if enabled:
+            reg.set_alias("shop", "champion", 3, actor="alice", reason="release 3")
+        assert reg.aliases("shop")["champion"] == before
+        port = _free_port()
+        srv = uvicorn.Server(uvicorn.Config(create_app(reg, "shop", outputs, admin_key=KEY), host="127.0.0.1",
+                                            port=port, log_level="warning"))
+        thread = threading.Thread(target=srv.run, daemon=True)
+        thread.start()
+        while not srv.started:
+            time.sleep(0.05)
+        try:
+            url = f"http://127.0.0.1:{port}/api/alerts"
+            # the monitor's WebhookSink payload: Slack text/blocks, the alert itself under "mlbp"
+            alert = {"text": ":rotating_light: *CRITICAL* error rate 12%", "blocks": [],
+                     "mlbp": {"severity": "critical", "message": "error rate 12%", "model": "shop", "rule": "errors"}}
+            assert httpx.post(url, json=alert).status_code == 403
+            r = httpx.post(f"{url}?key={KEY}", json=alert)
+            assert r.status_code == 200
+            assert (r.json()["rollback"] is not None) is enabled
+            assert reg.aliases("shop")["champion"] == 1  # enabled: v3 rolled back to v1; disabled: untouched
+        finally:
+            srv.should_exit = True
+            thread.join(timeout=10)
+    last = registry.audit.records()[-1]
+    assert (last["kind"], last["actor"]) == ("auto_rollback", "monitor") and "error rate 12%" in last["reason"]

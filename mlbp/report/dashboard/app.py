@@ -138,6 +138,27 @@ def create_app(reg: Registry, default_model: str, outputs: str | Path, admin_key
         return JSONResponse({"runs": found.runs(root), "leaderboards": found.leaderboards(root),
                              "monitoring": found.monitor_reports(root)})
 
+    # ---- alerts in (the monitor's webhook sink) ------------------------------------------
+    @app.post("/api/alerts")
+    async def alert_in(request: Request) -> Any:
+        """Receive a monitor alert (the monitor's Slack-compatible webhook: the alert rides under
+        `mlbp`); roll back automatically when `registry.auto_rollback` enables it. The key comes in
+        the header or as `?key=` (a webhook URL carries no headers)."""
+        key = request.headers.get("x-mlbp-admin-key") or request.query_params.get("key", "")
+        if not admin or not hmac.compare_digest(key.encode(), admin_key.encode()):
+            return error(MlbpError("alerts need the admin key", reason=Reason.NOT_ALLOWED, key="registry.ui.admin_key",
+                                   fix="point the monitor's webhook at /api/alerts?key=<MLBP_ADMIN_KEY>"), 403)
+        try:
+            body = json.loads(await request.body() or b"{}")
+        except ValueError as exc:
+            return error(MlbpError(f"unreadable alert: {exc}", reason=Reason.INPUT, key="body"), 400)
+        alert = body.get("mlbp", body) if isinstance(body, dict) else None
+        if not isinstance(alert, dict) or "severity" not in alert:
+            return error(MlbpError("an alert needs a severity", reason=Reason.INPUT, key="severity",
+                                   expected="info | warning | critical", got=None), 422)
+        result = reg.on_alert(str(alert.get("model") or default_model), alert)
+        return JSONResponse({"received": True, "rollback": result})
+
     # ---- admin actions -----------------------------------------------------------------
     @app.post("/api/models/{name}/{action}")
     async def act(name: str, action: str, request: Request) -> Any:
