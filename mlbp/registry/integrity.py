@@ -27,13 +27,13 @@ def verify_registry(reg: Registry) -> list[str]:
                             f"but held v{replay.get(key)}")
         replay[key] = h["version"]
     for m in reg.models():
-        for alias, v in reg.aliases(m["name"]).items():
-            if replay.get((m["name"], alias)) != v:
-                problems.append(f"alias {m['name']}:{alias} is v{v} but its history ends at "
+        for alias, held in reg.aliases(m["name"]).items():
+            if replay.get((m["name"], alias)) != held:
+                problems.append(f"alias {m['name']}:{alias} is v{held} but its history ends at "
                                 f"v{replay.get((m['name'], alias))}")
-    for v in reg.list_versions():
+    for version in reg.list_versions():
         try:
-            verify_bundle(v["path"])
+            verify_bundle(version["path"])
         except MlbpError as exc:
-            problems.append(f"bundle {v['model']} v{v['version']}: {exc.message}")
+            problems.append(f"bundle {version['model']} v{version['version']}: {exc.message}")
     return problems

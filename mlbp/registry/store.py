@@ -15,6 +15,7 @@ from __future__ import annotations
 import shutil
 import time
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,7 @@ from mlbp.registry.notify import Notifier, Sink
 
 class Registry:
     def __init__(self, url: str, root: str | Path, policy: rules.Policy | None = None,
-                 sinks: list[Sink | dict[str, Any]] | None = None) -> None:
+                 sinks: Sequence[Sink | dict[str, Any]] | None = None) -> None:
         self.url = url
         self.root = Path(root)
         try:

@@ -46,13 +46,13 @@ def slice_rows(slices: Any) -> list[dict[str, Any]] | None:
     if not slices:
         return None
     if isinstance(slices, dict) and isinstance(slices.get("slices"), list):  # mlbp.stacks.slices output
-        rows = []
+        ranked: list[dict[str, Any]] = []
         for r in slices["slices"]:
             if isinstance(r, dict):
                 label = f"{r.get('column')}={r.get('value')}" if "column" in r else r.get("slice", "")
-                rows.append({"slice": label, **{k: v for k, v in r.items() if k not in ("column", "value", "slice")
+                ranked.append({"slice": label, **{k: v for k, v in r.items() if k not in ("column", "value", "slice")
                                                 and not isinstance(v, dict | list)}})
-        return rows or None
+        return ranked or None
     if isinstance(slices, list):
         return [r if isinstance(r, dict) else {"slice": r} for r in slices]
     rows: list[dict[str, Any]] = []

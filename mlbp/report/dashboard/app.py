@@ -174,11 +174,11 @@ def create_app(reg: Registry, default_model: str, outputs: str | Path, admin_key
             return error(MlbpError("the body must be an object", reason=Reason.INPUT, key="body"), 400)
         key = request.headers.get("x-mlbp-admin-key") or str(form.get("admin_key", ""))
         if not admin or not hmac.compare_digest(key.encode(), admin_key.encode()):
-            exc = MlbpError("admin key missing or wrong; the dashboard is read-only without it",
+            denied = MlbpError("admin key missing or wrong; the dashboard is read-only without it",
                             reason=Reason.NOT_ALLOWED, key="registry.ui.admin_key",
                             fix="send the key in the X-MLBP-Admin-Key header (set by MLBP_ADMIN_KEY for mlbp ui)")
-            return error(exc, 403) if wants_json else page("message.html.j2", status=403, title="Read-only",
-                                                          message=str(exc))
+            return error(denied, 403) if wants_json else page("message.html.j2", status=403, title="Read-only",
+                                                             message=str(denied))
         if action not in ACTIONS:
             return error(MlbpError("unknown action", key="action", expected=list(ACTIONS), got=action), 404)
         actor, reason = str(form.get("actor") or ""), str(form.get("reason") or "")
