@@ -38,6 +38,22 @@ COMMANDS: list[Command] = [
             summary="write a starting contract inferred from the configured source"),
     Command(("init",), "mlbp.compose.cmd_data:init", positionals=("folder", "data"),
             summary="scaffold a project folder for your own CSV/Parquet file"),
+    Command(("registry", "list"), "mlbp.compose.cmd_registry:list_models", summary="models, versions, aliases"),
+    Command(("registry", "show"), "mlbp.compose.cmd_registry:show", ("version",),
+            "one version and its promotion status"),
+    Command(("registry", "approve"), "mlbp.compose.cmd_registry:approve", ("version", "alias"), "approve a promotion"),
+    Command(("registry", "promote"), "mlbp.compose.cmd_registry:promote", ("version", "alias"),
+            "move an alias if the policy is satisfied"),
+    Command(("registry", "rollback"), "mlbp.compose.cmd_registry:rollback", ("alias",),
+            "move an alias back to its previous holder"),
+    Command(("registry", "history"), "mlbp.compose.cmd_registry:history", summary="every alias move"),
+    Command(("registry", "diff"), "mlbp.compose.cmd_registry:diff", ("a", "b"), "what changed between two versions"),
+    Command(("registry", "verify"), "mlbp.compose.cmd_registry:verify", summary="detect tampering"),
+    Command(("registry", "card"), "mlbp.compose.cmd_registry:card", ("version",), "write a model card"),
+    Command(("registry", "audit"), "mlbp.compose.cmd_registry:audit", summary="the audit trail"),
+    Command(("registry", "archive"), "mlbp.compose.cmd_registry:archive", ("version",), "retire a version"),
+    Command(("registry", "tag"), "mlbp.compose.cmd_registry:tag", ("version", "key", "value"), "tag a version"),
+    Command(("ui",), "mlbp.compose.cmd_registry:ui", summary="serve the dashboard"),
 ]
 
 

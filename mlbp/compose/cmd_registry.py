@@ -1,0 +1,240 @@
+"""`mlbp registry ...` and `mlbp ui`: the registry commands, each a Hydra app like every other.
+
+    mlbp registry list                         models, versions, aliases
+    mlbp registry show <version>               one version (number, v3, or alias): lineage, checks, approvals
+    mlbp registry approve <version> <alias>    record your approval (registry.actor, registry.reason=...)
+    mlbp registry promote <version> <alias>    move the alias if the policy is satisfied, else list what is missing
+    mlbp registry rollback <alias>             move the alias back to its previous holder
+    mlbp registry history                      every alias move, in order
+    mlbp registry diff <a> <b>                 metrics, scorecard, data, config, library deltas
+    mlbp registry verify                       audit chain, alias history and bundle hashes
+    mlbp registry card <version>               write the model card (Markdown + HTML)
+    mlbp registry audit                        the audit trail
+    mlbp registry archive <version>            retire a version no alias points at
+    mlbp registry tag <version> <key> <value>  set a tag
+    mlbp ui                                    the dashboard (registry.ui.port, MLBP_ADMIN_KEY)
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from mlbp.compose.allowlist import allowed_prefixes
+from mlbp.engine.errors import MlbpError
+
+
+def registry_from(cfg: DictConfig) -> Any:
+    """The Registry with the configured policy, roles, auto-rollback rule and notification sinks."""
+    from mlbp.registry.policy import Policy
+    from mlbp.registry.store import Registry
+
+    allowed_prefixes(cfg)  # extends the `_target_` allow-list the sinks are built under
+    r = cfg.registry
+    plain = lambda node: OmegaConf.to_container(node, resolve=True) if node is not None else None  # noqa: E731
+    policy = Policy.from_config(plain(r.policy), plain(r.roles), plain(r.get("auto_rollback")))
+    return Registry(str(r.db), str(r.root), policy, plain(r.notify.sinks) or [])
+
+
+def _console():
+    """Rich console; when piped (CI logs, grep) wide enough that tables are not truncated."""
+    import sys
+
+    from rich.console import Console
+
+    return Console(width=None if sys.stdout.isatty() else 200)
+
+
+def _when(t: float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t)) if t else ""
+
+
+def _actor(cfg: DictConfig) -> str:
+    import getpass
+
+    if cfg.registry.actor:
+        return str(cfg.registry.actor)
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no passwd entry in some containers
+        return "unknown"
+
+
+def _model(cfg: DictConfig) -> str:
+    return str(cfg.registry.model)
+
+
+def list_models(cfg: DictConfig, args: list[str]) -> int:
+    from rich.table import Table
+
+    reg = registry_from(cfg)
+    models = reg.models()
+    if not models:
+        _console().print(f"the registry at {cfg.registry.db} is empty; run `mlbp` to register a model")
+        return 0
+    for m in models:
+        aliases = reg.aliases(m["name"])
+        by_version: dict[int, list[str]] = {}
+        for a, v in aliases.items():
+            by_version.setdefault(v, []).append(a)
+        t = Table(title=f"{m['name']}", title_justify="left")
+        for col in ("version", "aliases", "stack", "primary", "blessed", "author", "registered (UTC)", "status"):
+            t.add_column(col)
+        for v in reg.list_versions(m["name"]):
+            sc = (v["info"] or {}).get("scorecard") or {}
+            primary = sc.get("primary")
+            held = ", ".join(sorted(by_version.get(v["version"], [])))
+            t.add_row(f"v{v['version']}", held, str((v["info"] or {}).get("stack")),
+                      f"{sc.get('primary_metric')}={primary:.4f}" if isinstance(primary, float) else "",
+                      str(sc.get("blessed")), v["author"] or "", _when(v["created"]), v["status"])
+        _console().print(t)
+    return 0
+
+
+def show(cfg: DictConfig, args: list[str]) -> int:
+    reg = registry_from(cfg)
+    name = _model(cfg)
+    v = reg.resolve(name, args[0])
+    info = v["info"] or {}
+    lineage = info.get("lineage") or {}
+    c = _console()
+    c.print(f"[bold]{name} v{v['version']}[/]  status {v['status']}  by {v['author']}  {_when(v['created'])} UTC")
+    c.print(f"bundle {v['bundle_sha']}  at {v['path']}")
+    c.print(f"run {lineage.get('run_id')}  manifest {lineage.get('run_manifest')}  "
+            f"code {(lineage.get('code') or {}).get('git_commit', 'unknown')}")
+    c.print("metrics: " + json.dumps(info.get("metrics") or {}, default=str))
+    c.print("tags: " + json.dumps(reg.tags(name, v["version"])))
+    aliases = reg.aliases(name)
+    c.print("aliases: " + (", ".join(f"{a}=v{n}" for a, n in sorted(aliases.items())) or "none"))
+    for alias in sorted(set(cfg.registry.policy) - {"*"}):
+        st = reg.promotion_status(name, v["version"], alias)
+        verdict = "[green]ready[/]" if not st["missing"] else f"[red]{len(st['missing'])} missing[/]"
+        c.print(f"promotion to '{alias}': {verdict}; approvals by "
+                f"{', '.join(a['actor'] for a in st['all_approvals']) or 'nobody yet'}")
+        for m in st["missing"]:
+            c.print(f"   - {m}", markup=False)
+    return 0
+
+
+def approve(cfg: DictConfig, args: list[str]) -> int:
+    reg = registry_from(cfg)
+    out = reg.approve(_model(cfg), int(reg.resolve(_model(cfg), args[0])["version"]), args[1],
+                      _actor(cfg), str(cfg.registry.reason or ""))
+    st = reg.promotion_status(_model(cfg), out["version"], args[1])
+    _console().print(f"{out['actor']} approved {out['model']} v{out['version']} for '{args[1]}'"
+                     + ("" if out["new"] else " (already approved)")
+                     + (f"; still missing: {len(st['missing'])}" if st["missing"] else "; ready to promote"))
+    return 0
+
+
+def promote(cfg: DictConfig, args: list[str]) -> int:
+    out = registry_from(cfg).promote(_model(cfg), args[0], args[1], _actor(cfg),
+                                     str(cfg.registry.reason or ""), bool(cfg.registry.acknowledge_contract))
+    msg = (f"'{out['alias']}' of {out['model']}: v{out['before']} -> v{out['after']}" if out["moved"]
+           else f"'{out['alias']}' already points at v{out['after']}")
+    _console().print(msg)
+    return 0
+
+
+def rollback(cfg: DictConfig, args: list[str]) -> int:
+    out = registry_from(cfg).rollback(_model(cfg), args[0], _actor(cfg), str(cfg.registry.reason or ""))
+    _console().print(f"rolled back '{out['alias']}' of {out['model']}: v{out['before']} -> v{out['after']}")
+    return 0
+
+
+def archive(cfg: DictConfig, args: list[str]) -> int:
+    reg = registry_from(cfg)
+    v = reg.resolve(_model(cfg), args[0])["version"]
+    reg.archive(_model(cfg), v, _actor(cfg), str(cfg.registry.reason or ""))
+    _console().print(f"archived {_model(cfg)} v{v}")
+    return 0
+
+
+def tag(cfg: DictConfig, args: list[str]) -> int:
+    reg = registry_from(cfg)
+    v = reg.resolve(_model(cfg), args[0])["version"]
+    reg.set_tag(_model(cfg), v, args[1], args[2], _actor(cfg))
+    _console().print(f"{_model(cfg)} v{v}: {args[1]}={args[2]}")
+    return 0
+
+
+def history(cfg: DictConfig, args: list[str]) -> int:
+    from rich.table import Table
+
+    t = Table(title=f"alias history of {_model(cfg)}", title_justify="left")
+    for col in ("when (UTC)", "alias", "action", "from", "to", "actor", "reason"):
+        t.add_column(col)
+    for h in registry_from(cfg).history(_model(cfg)):
+        t.add_row(_when(h["time"]), h["alias"], h["action"], f"v{h['previous']}" if h["previous"] else "-",
+                  f"v{h['version']}", h["actor"], h["reason"] or "")
+    _console().print(t)
+    return 0
+
+
+def audit(cfg: DictConfig, args: list[str]) -> int:
+    from rich.table import Table
+
+    t = Table(title="audit trail", title_justify="left")
+    for col in ("seq", "when (UTC)", "kind", "subject", "actor", "reason", "before -> after"):
+        t.add_column(col)
+    for r in registry_from(cfg).audit.records():
+        d = r["details"] or {}
+        t.add_row(str(r["seq"]), _when(r["time"]), r["kind"], r["subject"], r["actor"], r["reason"] or "",
+                  f"{d.get('before')} -> {d.get('after')}")
+    _console().print(t)
+    return 0
+
+
+def diff(cfg: DictConfig, args: list[str]) -> int:
+    from mlbp.registry.diff import diff_versions, render_text
+
+    d = diff_versions(registry_from(cfg), _model(cfg), args[0], args[1])
+    if OmegaConf.select(cfg, "registry.format", default="text") == "json":
+        print(json.dumps(d, indent=2, default=str))
+    else:
+        _console().print(render_text(d), markup=False, highlight=False)
+    return 0
+
+
+def verify(cfg: DictConfig, args: list[str]) -> int:
+    reg = registry_from(cfg)
+    problems = reg.verify()
+    c = _console()
+    if not problems:
+        n = len(reg.audit.records())
+        c.print(f"[green]intact[/]: {n} audit records chained, alias history replays, every bundle matches its hashes")
+        return 0
+    c.print(f"[bold red]tampering or corruption found[/] ({len(problems)}):")
+    for p in problems:
+        c.print(f"  - {p}", markup=False)
+    return 2
+
+
+def card(cfg: DictConfig, args: list[str]) -> int:
+    from mlbp.report.model_card import write_card
+
+    card_cfg = OmegaConf.to_container(cfg.registry.card, resolve=True) if "card" in cfg.registry else {}
+    paths = write_card(registry_from(cfg), _model(cfg), args[0], str(cfg.registry.cards), card_cfg)
+    _console().print(f"model card: {paths['html']}\n            {paths['md']}", highlight=False)
+    return 0
+
+
+def ui(cfg: DictConfig, args: list[str]) -> int:
+    """Serve the dashboard until interrupted."""
+    try:
+        import uvicorn
+    except ImportError as exc:
+        raise MlbpError("the dashboard needs the serve extra", key="ui", fix='pip install "mlbp[serve]"') from exc
+    from mlbp.report.dashboard.app import create_app
+
+    u = cfg.registry.ui
+    card_cfg = OmegaConf.to_container(cfg.registry.card, resolve=True) if "card" in cfg.registry else {}
+    app = create_app(registry_from(cfg), _model(cfg), str(u.outputs), str(u.admin_key or ""),
+                     card_config=card_cfg)
+    _console().print(f"mlbp ui on http://{u.host}:{u.port} "
+                     + ("(admin actions enabled with the key)" if u.admin_key else "(read-only: no admin key set)"))
+    uvicorn.run(app, host=str(u.host), port=int(u.port), log_level="warning")
+    return 0
