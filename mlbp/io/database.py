@@ -6,20 +6,22 @@ of failing; any other URL (PostgreSQL for a shared team registry) is used as giv
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 
-_engines: dict[str, Engine] = {}
+_engines: dict[tuple[int, str], Engine] = {}  # keyed by pid: a forked child must not reuse a parent's pool
 _lock = threading.Lock()
 
 
 def engine_for(url: str, metadata: MetaData | None = None) -> Engine:
     """The shared engine for url; creates the tables in metadata if they do not exist yet."""
+    key = (os.getpid(), url)
     with _lock:
-        eng = _engines.get(url)
+        eng = _engines.get(key)
         if eng is None:
             if url.startswith("sqlite:///"):
                 Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -33,7 +35,7 @@ def engine_for(url: str, metadata: MetaData | None = None) -> Engine:
                     cur.close()
             else:
                 eng = create_engine(url, pool_pre_ping=True)
-            _engines[url] = eng
+            _engines[key] = eng
     if metadata is not None:
         metadata.create_all(eng)
     return eng
