@@ -11,6 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+# Bump when the generator's output changes, so cached ingests of the example are refreshed.
+GENERATOR_VERSION = 2
+
 REGIONS = ["north", "south", "east", "west", "central"]
 TIERS = ["none", "silver", "gold", "platinum"]
 CHANNELS = ["email", "app", "sms"]
@@ -18,7 +21,8 @@ OFFERS = ["bogo", "pct_off_10", "pct_off_20", "free_dessert", "free_delivery"]
 DAYPARTS = ["breakfast", "lunch", "dinner", "late_night"]
 DISCOUNT_SHARE = {"bogo": 0.45, "pct_off_10": 0.10, "pct_off_20": 0.20, "free_dessert": 0.12,
                   "free_delivery": 0.15}
-SEND_COST = {"email": 0.02, "app": 0.01, "sms": 0.08}
+# per-contact cost: the message itself plus the opt-outs and discount fatigue each contact risks
+SEND_COST = {"email": 0.35, "app": 0.20, "sms": 0.55}
 
 
 def generate(n_rows: int = 50_000, seed: int = 7, start: str = "2026-01-01", months: int = 7,

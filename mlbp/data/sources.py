@@ -35,6 +35,12 @@ class ExampleSource:
 
         return generate(n_rows=self.n_rows, seed=self.seed, start=self.start, months=self.months)
 
+    def fingerprint(self) -> dict[str, int]:
+        """The generator's version: same parameters, same version -> the same rows."""
+        from mlbp.data.example import GENERATOR_VERSION
+
+        return {"generator": GENERATOR_VERSION}
+
     def describe(self) -> dict[str, Any]:
         return {"kind": "example", "name": self.name, "n_rows": self.n_rows, "seed": self.seed}
 

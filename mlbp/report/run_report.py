@@ -50,7 +50,8 @@ class RunReport(Stage):
 def _run_summary(manifest: dict[str, Any]) -> dict[str, Any]:
     stages = []
     for name, rec in manifest.get("stages", {}).items():
-        stages.append({"name": name, "status": "cached" if rec.get("cache_hit") else rec.get("status"),
+        status = "cached" if rec.get("cache_hit") else rec.get("status")
+        stages.append({"name": name, "status": "writing this page" if status == "running" else status,
                        "seconds": rec.get("seconds"), "facts": rec.get("facts", {}),
                        "outputs": rec.get("outputs", {})})
     return {"run_id": manifest.get("run_id"), "started": manifest.get("started"), "user": manifest.get("user"),
