@@ -1,0 +1,33 @@
+"""Prometheus metrics of one server (own registry, so tests can run several servers at once)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+
+
+class ServerMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter("mlbp_requests", "HTTP requests by endpoint and status", ["endpoint", "status"],
+                                registry=self.registry)
+        self.errors = Counter("mlbp_errors", "responses with status >= 400", ["endpoint", "status"],
+                              registry=self.registry)
+        self.latency = Histogram("mlbp_request_latency_seconds", "request latency", ["endpoint"], buckets=BUCKETS,
+                                 registry=self.registry)
+        self.predictions = Counter("mlbp_predictions", "rows predicted per model version and variant",
+                                   ["model", "version", "variant", "shadow"], registry=self.registry)
+        self.predict_latency = Histogram("mlbp_predict_latency_seconds", "predict latency per model version",
+                                         ["model", "version", "variant"], buckets=BUCKETS, registry=self.registry)
+        self.info = Gauge("mlbp_model_info", "1 for the version each variant serves",
+                          ["model", "version", "variant", "fast_path"], registry=self.registry)
+        self.swaps = Counter("mlbp_model_swaps", "hot swaps per variant", ["variant"], registry=self.registry)
+
+    def set_models(self, variants: dict) -> None:
+        self.info.clear()
+        for name, v in variants.items():
+            self.info.labels(v.model.name, str(v.model.version), name, v.model.fast_path).set(1)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
