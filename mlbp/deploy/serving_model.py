@@ -92,11 +92,21 @@ def golden_mismatch(model: ServingModel, exact: bool = True) -> str | None:
 
 
 def _isna(v: Any) -> bool:
-    return v is None or (isinstance(v, float) and v != v)
+    import pandas as pd
+
+    return v is None or (not isinstance(v, list | dict | str) and bool(pd.isna(v)))
 
 
 def _py(v: Any) -> Any:
     return v.item() if hasattr(v, "item") else v
+
+
+def version_of(path: Path, manifest: dict[str, Any]) -> Any:
+    """A registry folder is named v<N>; an artifact folder by its content hash (first 12 chars)."""
+    import re
+
+    m = re.fullmatch(r"v(\d+)", path.name)
+    return int(m.group(1)) if m else manifest.get("version") or path.name[:12]
 
 
 def load_serving(path: str | Path, version: Any = None, unknown_category: str = "error",
@@ -107,7 +117,7 @@ def load_serving(path: str | Path, version: Any = None, unknown_category: str = 
     passthrough = tuple(c for c in [bundle.manifest.get("id_column")] if c)
     checker = InputChecker(sig, unknown_category, extra_columns, passthrough=passthrough)
     model = ServingModel(bundle, checker, None, "pipeline (fast path off)",
-                         version=version if version is not None else bundle.manifest.get("version"))
+                         version=version if version is not None else version_of(Path(path), bundle.manifest))
     if fast_path:
         compiled, how = CompiledModel.compile(bundle.model, sig, threads=threads)
         if compiled is None:

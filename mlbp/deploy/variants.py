@@ -8,11 +8,9 @@ affects a request in flight; the new version is loaded and proven *beside* the o
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from mlbp.deploy.serving_model import ServingModel, load_serving
@@ -36,8 +34,7 @@ class Source:
     def locate(self) -> tuple[str, Any]:
         """(bundle folder, version)."""
         if self.path:
-            m = re.fullmatch(r"v(\d+)", Path(self.path).name)
-            return self.path, int(m.group(1)) if m else Path(self.path).name[:12]
+            return self.path, None  # load_serving names it from the folder
         from mlbp.registry.store import Registry
 
         row = Registry(str(self.db), str(self.root)).resolve(str(self.model), str(self.ref))
