@@ -24,6 +24,9 @@ class Command:
 COMMANDS: list[Command] = [
     Command((), "mlbp.compose.cmd_run:run", summary="run the pipeline"),
     Command(("graph",), "mlbp.compose.cmd_run:graph", summary="print the run graph"),
+    Command(("serve",), "mlbp.compose.cmd_deploy:serve", summary="serve a registry alias or bundle over REST"),
+    Command(("score",), "mlbp.compose.cmd_deploy:score", positionals=("input",),
+            summary="batch-score a CSV / Parquet file or folder / lake:<dataset>"),
 ]
 
 
