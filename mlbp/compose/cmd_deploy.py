@@ -68,7 +68,8 @@ def build_server(cfg: DictConfig) -> tuple[Any, dict[str, Any]]:
     sources, weights, shadow = _sources(cfg, rest)
     variants = Variants(sources, {"unknown_category": rest.get("unknown_category", "error"),
                                   "extra_columns": rest.get("extra_columns", "ignore"),
-                                  "fast_path": bool(rest.get("fast_path", True)), "threads": int(rest.get("threads", 1))})
+                                  "fast_path": bool(rest.get("fast_path", True)),
+                                  "threads": int(rest.get("threads", 1))})
     allowed = allowed_prefixes(cfg)
     sink = router = None
     sink_node = OmegaConf.select(cfg, "monitor.prediction_log")
