@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 
 from mlbp.deploy.metrics import ServerMetrics
+from mlbp.deploy.signature import InputError
 
 _RID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 _ROUTES = (
@@ -31,8 +32,8 @@ def endpoint_label(path: str) -> str:
     return "other"
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(InputError):
+    """Raised from receive(); the app's InputError handler turns it into a 413."""
 
 
 class RequestMiddleware:
@@ -75,7 +76,7 @@ class RequestMiddleware:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_body:
-                    raise _TooLarge
+                    raise _TooLarge(f"request body larger than {self.max_body} bytes", field="body", status=413)
             return message
 
         try:
