@@ -33,35 +33,42 @@ def _model(bundle: str, unknown_category: str) -> Any:
 
 def score_chunk(bundle: str, batch: Any, index: int, offset: int, out: str, id_column: str | None,
                 scored_at: Any, unknown_category: str = "error", version: Any = None) -> dict[str, int]:
-    """Score one record batch; write its scores and quarantine parts. Runs in a worker."""
-    import pandas as pd
+    """Score one Arrow record batch; write its scores and quarantine parts. Runs in a worker.
+    Stays in Arrow/numpy end to end: no pandas object columns on the way."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
-    from mlbp.deploy.signature import frame_problems
+    from mlbp.deploy.batch_checks import check_batch
 
     model = _model(bundle, unknown_category)
-    df = batch.to_pandas() if hasattr(batch, "to_pandas") else batch
-    df.index = pd.RangeIndex(offset, offset + len(df))
-    good, reasons = frame_problems(df, model.checker)
-    key = id_column if id_column and id_column in df.columns else ROW_KEY
-    scores = pd.DataFrame({key: good[key].to_numpy() if key in good.columns else good.index.to_numpy()})
-    if len(good):
-        for name, values in model.predict_frame(good).items():
-            scores[name] = values
-    else:
-        for name in model.outputs:
-            scores[name] = pd.Series([], dtype="float64")
-    scores["model"] = model.name
-    scores["model_version"] = str(version if version is not None else model.version)
-    scores["scored_at"] = pd.Timestamp(scored_at)
-    scores.to_parquet(Path(out) / "scores" / f"part-{index:06d}.parquet", index=False)
-    if len(reasons):
-        bad = df.loc[reasons.index].copy()
+    if not isinstance(batch, pa.RecordBatch | pa.Table):
+        batch = pa.Table.from_pandas(batch, preserve_index=False)
+    n = batch.num_rows
+    checked = check_batch(batch, model.checker)
+    ok = checked.valid
+    mask = pa.array(ok)
+    positions = np.arange(offset, offset + n, dtype=np.int64)
+    key = id_column if id_column and id_column in batch.schema.names else ROW_KEY
+    key_col = batch.column(key).filter(mask) if key != ROW_KEY else pa.array(positions[ok])
+    cols: dict[str, Any] = {key: key_col}
+    outputs = model.predict_checked(checked, ok) if ok.any() else {o: np.array([], dtype=float) for o in model.outputs}
+    for name, values in outputs.items():
+        cols[name] = pa.array(values)
+    m = int(ok.sum())
+    cols["model"] = pa.repeat(pa.scalar(model.name, pa.string()), m)
+    cols["model_version"] = pa.repeat(pa.scalar(str(version if version is not None else model.version)), m)
+    cols["scored_at"] = pa.repeat(pa.scalar(scored_at.to_pydatetime(), pa.timestamp("us", tz="UTC")), m)
+    pq.write_table(pa.table(cols), Path(out) / "scores" / f"part-{index:06d}.parquet", compression="zstd")
+    bad = int(n - m)
+    if bad:
+        quarantined = pa.Table.from_batches([batch]) if isinstance(batch, pa.RecordBatch) else batch
+        quarantined = quarantined.filter(pa.array(~ok))
         if key == ROW_KEY:
-            bad.insert(0, ROW_KEY, bad.index.to_numpy())
-        bad["reason"] = reasons.to_numpy()
-        bad.astype({c: "string" for c in bad.columns if bad[c].dtype == object}).to_parquet(
-            Path(out) / "quarantine" / f"part-{index:06d}.parquet", index=False)
-    return {"rows_in": len(df), "rows_scored": len(scores), "rows_quarantined": len(reasons)}
+            quarantined = quarantined.add_column(0, ROW_KEY, pa.array(positions[~ok]))
+        quarantined = quarantined.append_column("reason", pa.array(checked.reasons[~ok].tolist(), pa.string()))
+        pq.write_table(quarantined, Path(out) / "quarantine" / f"part-{index:06d}.parquet", compression="zstd")
+    return {"rows_in": n, "rows_scored": m, "rows_quarantined": bad}
 
 
 def _batches(dataset: Any, chunk_rows: int):

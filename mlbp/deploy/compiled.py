@@ -63,27 +63,28 @@ class CompiledModel:
             j += 1
         return feats if self.order == list(range(len(self.order))) else feats[:, self.order]
 
-    def encode_frame(self, df: Any) -> np.ndarray:
-        """Vectorised encode for the batch scorer (a validated frame)."""
-        n = len(df)
+    def encode_checked(self, checked: Any, rows: np.ndarray) -> np.ndarray:
+        """Vectorised encode for the batch scorer, from a CheckedBatch (numpy + Arrow columns),
+        keeping only `rows` (a boolean mask)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        n = int(rows.sum())
         feats = np.empty((n, len(self.order)), dtype=np.float64)
         j = 0
         for name, a, b, fill in self.numeric:
-            v = df[name].to_numpy(dtype=np.float64, na_value=np.nan)
-            feats[:, j] = np.where(np.isnan(v), fill, a * v + b) if (a, b) != (1.0, 0.0) or not math.isnan(fill) \
-                else v
+            v = checked.numeric[name][rows]
+            feats[:, j] = v if (a, b) == (1.0, 0.0) and np.isnan(fill) else np.where(np.isnan(v), fill, a * v + b)
             j += 1
+        mask = pa.array(rows)
         for name, codes, miss in self.categorical:
-            import pandas as pd
-
-            col = df[name]
+            col = checked.categorical[name].filter(mask)
             cats = [k for k in codes if k is not None and k != UNSEEN]
-            cat = pd.Categorical(col.astype(object).where(col.notna(), None), categories=cats)
-            table = np.array([codes[c] for c in cats] + [miss], dtype=np.float64)
-            idx = np.asarray(cat.codes, dtype=np.int64)  # -1 = missing or not a category
-            present = col.notna().to_numpy()
-            unseen = codes.get(UNSEEN, miss)
-            feats[:, j] = np.where(idx >= 0, table[idx], np.where(present, unseen, miss))
+            table = np.array([codes[k] for k in cats] + [miss], dtype=np.float64)
+            idx = pc.index_in(col, value_set=pa.array(cats, pa.string())).fill_null(-1).to_numpy(
+                zero_copy_only=False).astype(np.int64)
+            present = np.asarray(col.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+            feats[:, j] = np.where(idx >= 0, table[idx], np.where(present, codes.get(UNSEEN, miss), miss))
             j += 1
         return feats if self.order == list(range(len(self.order))) else feats[:, self.order]
 

@@ -51,13 +51,19 @@ class ServingModel:
         out = predict_frame(self.bundle.model, self.signature, pd.DataFrame(cols), threshold)
         return {c: out[c].to_numpy() for c in out.columns}
 
-    def predict_frame(self, df: Any) -> dict[str, np.ndarray]:
-        """A validated frame -> output arrays (the batch scorer's path)."""
+    def predict_checked(self, checked: Any, rows: np.ndarray) -> dict[str, np.ndarray]:
+        """The valid rows of a CheckedBatch -> output arrays (the batch scorer's path)."""
         threshold = self.bundle.manifest.get("threshold")
         if self.compiled is not None:
-            return outputs_from(self.compiled.predict_raw(self.compiled.encode_frame(df)), self.signature, threshold)
+            feats = self.compiled.encode_checked(checked, rows)
+            return outputs_from(self.compiled.predict_raw(feats), self.signature, threshold)
+        import pandas as pd
+
         from mlbp.stacks.predict import predict_frame
 
+        df = pd.DataFrame({c: checked.numeric[c][rows] for c in self.signature["numeric"]})
+        for c in self.signature["categorical"]:
+            df[c] = checked.categorical[c].filter(rows).to_pandas().astype(object)
         out = predict_frame(self.bundle.model, self.signature, df, threshold)
         return {c: out[c].to_numpy() for c in out.columns}
 

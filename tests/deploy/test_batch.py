@@ -20,10 +20,15 @@ def frame(example):
 
     files = glob.glob(str(example["root"] / ".mlbp" / "store" / "objects" / "*" / "data.parquet"))
     df = max((pd.read_parquet(f) for f in files), key=len)
-    from mlbp.deploy.signature import InputChecker, frame_problems
+    import pyarrow as pa
 
-    good, _ = frame_problems(df, InputChecker(example["manifest"]["signature"]))
-    df = df.loc[good.index, [c for c in df.columns if c != "redeemed"]].drop_duplicates("offer_id").head(3000).copy()
+    from mlbp.deploy.batch_checks import check_batch
+    from mlbp.deploy.signature import InputChecker
+
+    df = df.reset_index(drop=True)
+    valid = check_batch(pa.Table.from_pandas(df, preserve_index=False),
+                        InputChecker(example["manifest"]["signature"])).valid
+    df = df.loc[valid, [c for c in df.columns if c != "redeemed"]].drop_duplicates("offer_id").head(3000).copy()
     df["region"] = df["region"].astype(object)
     df.loc[df.index[3], "region"] = "atlantis"
     df.loc[df.index[5], "visits_90d"] = -4

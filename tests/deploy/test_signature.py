@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from mlbp.deploy.signature import InputChecker, InputError, frame_problems
+from mlbp.deploy.batch_checks import check_batch
+from mlbp.deploy.signature import InputChecker, InputError
 
 
 @pytest.fixture
@@ -60,13 +61,20 @@ def test_integral_floats_are_ints_and_ints_are_floats(checker, good_row):
     assert cols["visits_90d"] == [4.0] and cols["distance_km"] == [3]
 
 
-def test_frame_problems_quarantine_with_reasons(checker, golden, example):
-    df = golden[example["features"]].copy().astype(object)
+def test_batch_checks_quarantine_with_reasons(checker, golden, example):
+    import pyarrow as pa
+
+    df = golden[example["features"]].copy()
+    df["region"] = df["region"].astype(object)
     df.loc[0, "region"] = "atlantis"
-    df.loc[1, "visits_90d"] = "many"
     df.loc[2, "distance_km"] = 9999.0
-    good, reasons = frame_problems(df, checker)
-    assert len(good) + len(reasons) == len(df)
-    assert reasons.to_dict() == {0: "region: unknown category", 1: "visits_90d: expected a number",
-                                 2: "distance_km: above max 500"}
-    assert isinstance(good, pd.DataFrame)
+    df.loc[3, "visits_90d"] = -2
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    checked = check_batch(table, checker)
+    assert {i: r for i, r in enumerate(checked.reasons) if r} == {
+        0: "region: unknown category", 2: "distance_km: above max 500", 3: "visits_90d: below min 0"}
+    assert int(checked.valid.sum()) == len(df) - 3
+    text = pa.table({c: pa.array(["x" if c == "visits_90d" else None] * 2, pa.string()) for c in example["features"]})
+    reasons = check_batch(text, checker).reasons
+    assert reasons[0] == "visits_90d: expected a number"
+    assert isinstance(pd.DataFrame(), pd.DataFrame)
