@@ -53,12 +53,14 @@ def make_rows(bundle: Path, n: int, path: Path, chunk: int = 500_000) -> None:
 
 
 def raw_booster_rows_per_s(bundle: Path, src: Path) -> float:
-    import pandas as pd
+    import pyarrow.parquet as pq
 
+    from mlbp.deploy.batch_checks import check_batch
     from mlbp.deploy.serving_model import load_serving
 
     model = load_serving(bundle)
-    X = model.compiled.encode_frame(pd.read_parquet(src))  # encoding is not timed: "already encoded rows"
+    checked = check_batch(pq.read_table(src), model.checker)
+    X = model.compiled.encode_checked(checked, checked.valid)  # not timed: "already encoded rows"
     booster = model.bundle.model.named_steps["model"].booster_
     t0 = time.perf_counter()
     booster.predict(X)

@@ -101,6 +101,7 @@ def score_dataset(bundle: str | Path, source: str | Path, out: str | Path, *, en
         scored_at = pd.Timestamp(scored_at, unit="s", tz="UTC")
     else:
         scored_at = pd.Timestamp(scored_at)
+    scored_at = scored_at.floor("us")  # Parquet timestamps here are microseconds
     args = (str(bundle),)
     kw = {"out": str(out), "id_column": id_column, "scored_at": scored_at, "unknown_category": unknown_category,
           "version": version}

@@ -239,6 +239,26 @@ def test_unknown_category_policy_missing_and_extra_column_policy(example, good_r
         assert c.post("/predict", json={**good_row, "offer_id": "O1"}).status_code == 200  # the id column
 
 
+def test_graceful_shutdown_finishes_a_request_in_flight(example, good_row):
+    import socket
+    import time
+
+    body = orjson.dumps(good_row)
+    with running(bundle_server(example["bundle"])) as s:
+        host, port = s.base.removeprefix("http://").split(":")
+        conn = socket.create_connection((host, int(port)))
+        conn.sendall(b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     + f"Content-Length: {len(body)}\r\n\r\n".encode() + body[:10])
+        time.sleep(0.2)
+        s.uv.should_exit = True  # what SIGTERM does
+        time.sleep(0.3)
+        conn.sendall(body[10:])
+        conn.settimeout(10)
+        reply = conn.recv(65536)
+        conn.close()
+    assert reply.startswith(b"HTTP/1.1 200"), reply[:200]
+
+
 def test_graceful_shutdown_closes_the_sink(example, good_row):
     from .conftest import ListSink
 
