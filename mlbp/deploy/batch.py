@@ -81,7 +81,7 @@ def _batches(dataset: Any, chunk_rows: int):
 def score_dataset(bundle: str | Path, source: str | Path, out: str | Path, *, engine: str = "local", n_jobs: int = 2,
                   chunk_rows: int = 200_000, id_column: str | None = None, scheduler: str | None = None,
                   client: Any = None, lake: str | Path | None = None, unknown_category: str = "error",
-                  scored_at: Any = None, version: Any = None) -> dict[str, Any]:
+                  scored_at: Any = None, version: Any = None, backend: str = "loky") -> dict[str, Any]:
     """Score `source` into folder `out`; returns the counts (and fails if they do not reconcile)."""
     import pandas as pd
 
@@ -107,7 +107,7 @@ def score_dataset(bundle: str | Path, source: str | Path, out: str | Path, *, en
           "version": version}
     t0 = time.perf_counter()
     if engine == "local":
-        results = _run_local(args, kw, _batches(dataset, chunk_rows), n_jobs)
+        results = _run_local(args, kw, _batches(dataset, chunk_rows), n_jobs, backend)
     elif engine == "dask":
         results = _run_dask(args, kw, _batches(dataset, chunk_rows), scheduler, client)
     else:
@@ -126,13 +126,18 @@ def score_dataset(bundle: str | Path, source: str | Path, out: str | Path, *, en
     return summary
 
 
-def _run_local(args: tuple, kw: dict, batches: Any, n_jobs: int) -> list[dict[str, int]]:
+def _run_local(args: tuple, kw: dict, batches: Any, n_jobs: int, backend: str = "loky") -> list[dict[str, int]]:
+    """joblib over chunks: `loky` = worker processes (each loads the bundle once); `threading` =
+    threads of this process sharing one loaded model (Arrow and the boosters release the GIL, and
+    no chunk is pickled to a worker)."""
     if n_jobs == 1:
         return [score_chunk(*args, batch, i, off, **kw) for i, off, batch in batches]
+    if backend not in ("loky", "threading"):
+        raise MlbpError("unknown joblib backend", key="deploy.batch.backend", expected="loky | threading", got=backend)
     from joblib import Parallel, delayed
 
     # pre_dispatch bounds how many chunks are in memory at once
-    par = Parallel(n_jobs=n_jobs, pre_dispatch="n_jobs", return_as="generator")
+    par = Parallel(n_jobs=n_jobs, backend=backend, pre_dispatch="n_jobs", return_as="generator")
     return list(par(delayed(score_chunk)(*args, batch, i, off, **kw) for i, off, batch in batches))
 
 
@@ -171,11 +176,12 @@ class BatchScore(Stage):
     needs: ClassVar[tuple[str, ...]] = ("bundle", "data")
     makes: ClassVar[tuple[str, ...]] = ("scores",)
 
-    def __init__(self, id_column: str | None = None, engine: str = "local", n_jobs: int = 1,
+    def __init__(self, id_column: str | None = None, engine: str = "local", n_jobs: int = 1, backend: str = "loky",
                  chunk_rows: int = 200_000, scheduler: str | None = None, unknown_category: str = "error") -> None:
         self.id_column = id_column
         self.engine = engine
         self.n_jobs = n_jobs
+        self.backend = backend
         self.chunk_rows = chunk_rows
         self.scheduler = scheduler
         self.unknown_category = unknown_category
@@ -183,6 +189,7 @@ class BatchScore(Stage):
     def run(self, ctx: StageContext) -> None:
         summary = score_dataset(ctx.input("bundle"), ctx.input("data") / "data.parquet", ctx.output("scores"),
                                 engine=self.engine, n_jobs=self.n_jobs, chunk_rows=self.chunk_rows,
+                                backend=self.backend,
                                 id_column=self.id_column, scheduler=self.scheduler,
                                 unknown_category=self.unknown_category, scored_at=ctx.manifest.get("started"))
         ctx.note(rows=summary["rows_in"], scored=summary["rows_scored"], quarantined=summary["rows_quarantined"],

@@ -102,6 +102,8 @@ def test_local_and_dask_engines_write_identical_output(example, frame, tmp_path)
     frame.to_parquet(src)
     local = score_dataset(example["bundle"], src, tmp_path / "local", engine="local", n_jobs=2, chunk_rows=800,
                           id_column="offer_id", scored_at=WHEN)
+    score_dataset(example["bundle"], src, tmp_path / "threads", engine="local", n_jobs=2, chunk_rows=800,
+                  id_column="offer_id", scored_at=WHEN, backend="threading")
     with LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None) as cluster, \
             Client(cluster) as client:
         dask = score_dataset(example["bundle"], src, tmp_path / "dask", engine="dask", client=client, chunk_rows=800,
@@ -112,5 +114,6 @@ def test_local_and_dask_engines_write_identical_output(example, frame, tmp_path)
         names = sorted(p.name for p in (tmp_path / "local" / sub).glob("*.parquet"))
         assert names == sorted(p.name for p in (tmp_path / "dask" / sub).glob("*.parquet"))
         for n in names:
-            pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "local" / sub / n),
-                                          pd.read_parquet(tmp_path / "dask" / sub / n))
+            for other in ("dask", "threads"):
+                pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "local" / sub / n),
+                                              pd.read_parquet(tmp_path / other / sub / n))
