@@ -73,7 +73,8 @@ def score_chunk(bundle: str, batch: Any, index: int, offset: int, out: str, id_c
 
 def _batches(dataset: Any, chunk_rows: int):
     offset = 0
-    for i, batch in enumerate(dataset.to_batches(batch_size=chunk_rows)):
+    # pyarrow reads ahead 16 batches x 4 files by default: bound it, memory is the point here
+    for i, batch in enumerate(dataset.to_batches(batch_size=chunk_rows, batch_readahead=2, fragment_readahead=1)):
         yield i, offset, batch
         offset += batch.num_rows
 

@@ -63,21 +63,25 @@ def test_mlbp_serve_starts_answers_and_stops_on_sigterm(example, good_row):
         assert proc.wait(timeout=20) in (0, -signal.SIGTERM)
 
 
-def test_sink_and_router_come_from_monitor_config(example, good_row):
+def test_sink_and_router_come_from_monitor_config(example, good_row, tmp_path):
+    import json
+
+    log = tmp_path / "log" / "predictions.jsonl"
     cfg = OmegaConf.create({
-        "allow_targets": ["tests.deploy"],
         "paths": {"db": example["db"], "state": str(example["root"] / ".mlbp")},
         "deploy": {"rest": {"model": "restaurant-offers", "alias": "champion", "bundle": None, "poll_seconds": 0,
                             "variants": {"champion": {"alias": "champion", "weight": 1},
                                          "shadowed": {"version": 1, "shadow": True}}}},
-        "monitor": {"prediction_log": {"_target_": "tests.deploy.conftest.ListSink"},
+        "monitor": {"prediction_log": {"_target_": "mlbp.deploy.sinks.JsonlSink", "path": str(log)},
                     "traffic": {"_target_": "mlbp.deploy.routing.SplitRouter", "weights": {"champion": 1.0},
                                 "shadow": ["shadowed"]}},
     })
     server, _rest = build_server(cfg)
     with running(server) as s, s.client() as c:
-        assert c.post("/predict", json=good_row).status_code == 200
-    sink = server.sink
-    assert type(sink).__name__ == "ListSink" and sink.closed == 1
-    assert [r["shadow"] for r in sink.records] == [False, True]
-    assert {r["variant"] for r in sink.records} == {"champion", "shadowed"}
+        rid = c.post("/predict", json=good_row).headers["x-request-id"]
+        assert c.post("/feedback", json={"request_id": rid, "reward": 1.0}).status_code == 200
+    # the sink was flushed on shutdown
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [r["shadow"] for r in records] == [False, True]
+    assert {r["variant"] for r in records} == {"champion", "shadowed"}
+    assert [json.loads(x)["request_id"] for x in log.with_suffix(".feedback.jsonl").read_text().splitlines()] == [rid]
