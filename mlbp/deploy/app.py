@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import orjson
 from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from fastapi.responses import PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -405,7 +405,8 @@ class Server:
                         "batches": server.batcher.batches, "rows": server.batcher.rows}}
             return _json(body, 200 if server.ready else 503)
 
-        @app.get("/metrics", summary="Prometheus metrics", responses=_responses(401, 403))
+        @app.get("/metrics", summary="Prometheus metrics", responses=_responses(401, 403),
+                 response_class=PlainTextResponse)
         async def metrics(request: Request) -> Response:
             server.keys.check(request.headers, "admin")
             return Response(server.metrics.render(), media_type="text/plain; version=0.0.4")
