@@ -174,8 +174,7 @@ class Server:
             out = model.predict_columns(cols, n)
         secs = time.perf_counter() - t0
         version = str(model.version)
-        self.metrics.predictions.labels(model.name, version, variant_name, "false").inc(n)
-        self.metrics.predict_latency.labels(model.name, version, variant_name).observe(secs)
+        self.metrics.predicted(model.name, version, variant_name, False, n, secs)
         self._remember(rid, n, variant_name, model.version, out.get("prediction"))
         if self.log_predictions:
             self._log(rid, model, variant_name, cols, out, n, secs, shadow=False)
@@ -213,7 +212,7 @@ class Server:
             t0 = time.perf_counter()
             checked = model.checker.columns(dict(cols), n)
             out = model.predict_columns(checked, n)
-            self.metrics.predictions.labels(model.name, str(model.version), name, "true").inc(n)
+            self.metrics.predicted(model.name, str(model.version), name, True, n, 0.0)
             if self.log_predictions:
                 self._log(rid, model, name, checked, out, n, time.perf_counter() - t0, shadow=True)
         except Exception as exc:  # noqa: BLE001 - a shadow never affects the served answer

@@ -24,6 +24,33 @@ class ServerMetrics:
                           ["model", "version", "variant", "fast_path"], registry=self.registry)
         self.swaps = Counter("mlbp_model_swaps", "hot swaps per variant", ["variant"], registry=self.registry)
 
+        self._children: dict[tuple, tuple] = {}
+
+    def request_done(self, endpoint: str, status: int, seconds: float) -> None:
+        """Count one response; the labelled children are cached (labels() costs more than inc())."""
+        key = ("req", endpoint, status)
+        kids = self._children.get(key)
+        if kids is None:
+            code = str(status)
+            kids = (self.requests.labels(endpoint, code), self.errors.labels(endpoint, code) if status >= 400 else None,
+                    self.latency.labels(endpoint))
+            self._children[key] = kids
+        kids[0].inc()
+        if kids[1] is not None:
+            kids[1].inc()
+        kids[2].observe(seconds)
+
+    def predicted(self, model: str, version: str, variant: str, shadow: bool, rows: int, seconds: float) -> None:
+        key = ("pred", model, version, variant, shadow)
+        kids = self._children.get(key)
+        if kids is None:
+            kids = (self.predictions.labels(model, version, variant, "true" if shadow else "false"),
+                    self.predict_latency.labels(model, version, variant))
+            self._children[key] = kids
+        kids[0].inc(rows)
+        if not shadow:
+            kids[1].observe(seconds)
+
     def set_models(self, variants: dict) -> None:
         self.info.clear()
         for name, v in variants.items():

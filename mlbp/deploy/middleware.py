@@ -88,11 +88,7 @@ class RequestMiddleware:
             if not status["started"]:
                 await self._too_large(send_with_id)
         finally:
-            code = str(status["code"])
-            self.metrics.requests.labels(endpoint, code).inc()
-            if status["code"] >= 400:
-                self.metrics.errors.labels(endpoint, code).inc()
-            self.metrics.latency.labels(endpoint).observe(time.perf_counter() - t0)
+            self.metrics.request_done(endpoint, status["code"], time.perf_counter() - t0)
 
     async def _too_large(self, send: Any) -> None:
         body = orjson.dumps({"error": f"request body larger than {self.max_body} bytes", "field": "body"})
