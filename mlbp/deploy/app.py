@@ -94,6 +94,9 @@ _FEEDBACK_BODY = {"requestBody": {"required": True, "content": {JSON: {"schema":
                    "reward": {"type": "number"}}}}}}}
 
 
+_USED_HEADERS = frozenset({b"content-type", b"x-routing-key", b"x-api-key", b"authorization"})
+
+
 class FastLane:
     """Raw ASGI for the three prediction endpoints: read the body, run the same handler the FastAPI
     route runs, write orjson. Skips Starlette's Request, routing and dependency machinery, which
@@ -117,7 +120,7 @@ class FastLane:
                 chunks.append(msg.get("body", b""))
                 if not msg.get("more_body"):
                     break
-            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"] if k in _USED_HEADERS}
             status, payload = 200, await handler(headers, b"".join(chunks), scope["mlbp.request_id"])
         except InputError as exc:
             status, payload = exc.status, {"error": exc.message, "field": exc.field}

@@ -3,9 +3,10 @@ response, a request body size limit, and request/error/latency metrics per endpo
 
 from __future__ import annotations
 
+import itertools
+import os
 import re
 import time
-import uuid
 from typing import Any
 
 import orjson
@@ -41,6 +42,9 @@ class RequestMiddleware:
         self.app = app
         self.metrics = metrics
         self.max_body = max_body_bytes
+        # request ids: a random per-process prefix + a counter (unique, and cheaper than uuid4)
+        self._prefix = os.urandom(6).hex()
+        self._counter = itertools.count(1)
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -55,7 +59,7 @@ class RequestMiddleware:
                 rid = text if _RID.fullmatch(text) else None
             elif k == b"content-length":
                 length = v
-        rid = rid or uuid.uuid4().hex
+        rid = rid or f"{self._prefix}-{next(self._counter):x}"
         scope["mlbp.request_id"] = rid
         endpoint = endpoint_label(scope["path"])
         status = {"code": 500, "started": False}
