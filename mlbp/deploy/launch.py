@@ -9,11 +9,13 @@ from __future__ import annotations
 import argparse
 import logging
 import socket
+import sys
 from pathlib import Path
 from typing import Any
 
 from mlbp.deploy.app import ServeOptions, Server
 from mlbp.deploy.variants import Source, Variants
+from mlbp.engine.errors import MlbpError
 
 
 def bind(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
@@ -53,7 +55,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-fast-path", action="store_true")
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    variants = Variants({"default": Source(path=a.bundle)}, {"fast_path": not a.no_fast_path})
+    try:
+        variants = Variants({"default": Source(path=a.bundle)}, {"fast_path": not a.no_fast_path})
+    except MlbpError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     server = Server(variants, ServeOptions(micro_batch=a.micro_batch))
     serve(server, a.host, a.port, port_file=a.port_file)
     return 0
