@@ -85,7 +85,7 @@ def build_graph(cfg: DictConfig) -> Graph:
     for name in stages:
         node = stages._get_node(name)
         key = f"pipeline.stages.{name}"
-        if node is None or (isinstance(node, DictConfig) and node._is_none()):
+        if node is None or node._is_none():
             continue  # `pipeline.stages.x: null` switches a stage off
         if not isinstance(node, DictConfig) or "_target_" not in node:
             problems.append(MlbpError("a stage needs a _target_", key=key, expected="_target_: a class",

@@ -54,6 +54,9 @@ COMMANDS: list[Command] = [
     Command(("registry", "archive"), "mlbp.compose.cmd_registry:archive", ("version",), "retire a version"),
     Command(("registry", "tag"), "mlbp.compose.cmd_registry:tag", ("version", "key", "value"), "tag a version"),
     Command(("ui",), "mlbp.compose.cmd_registry:ui", summary="serve the dashboard"),
+    Command(("serve",), "mlbp.compose.cmd_deploy:serve", summary="serve a registry alias or bundle over REST"),
+    Command(("score",), "mlbp.compose.cmd_deploy:score", positionals=("input",),
+            summary="batch-score a CSV / Parquet file or folder / lake:<dataset>"),
 ]
 
 

@@ -31,6 +31,44 @@ def signature(info: dict[str, Any], contract_columns: dict[str, Any], train) -> 
             "classes": info.get("classes"), "inputs": inputs}
 
 
+def output_schema(info: dict[str, Any], threshold: float | None) -> dict[str, Any]:
+    """What a prediction looks like: one entry per output column with its dtype and meaning."""
+    task = info["task"]
+    if task == "regression":
+        cols = {"prediction": {"dtype": "float", "meaning": "predicted value"}}
+    elif task == "binary":
+        cols = {"probability": {"dtype": "float", "meaning": "probability of class 1"},
+                "prediction": {"dtype": "int", "meaning": f"1 when probability >= threshold ({threshold})"}}
+    else:
+        cols = {f"probability_{c}": {"dtype": "float", "meaning": f"probability of class {c}"}
+                for c in info.get("classes") or []}
+        cols["prediction"] = {"dtype": "int", "meaning": "the most probable class"}
+    return {"task": task, "columns": cols}
+
+
+def golden_rows(holdout, features: list[str], categorical: list[str], n: int):
+    """Rows that cover every category and a missing value of every column that has one, then fill
+    up to n: golden examples should exercise every branch of the encoders, not 25 look-alikes."""
+    chosen: list[Any] = []
+    for col in features:
+        values = holdout[col]
+        if values.isna().any():
+            chosen.append(values[values.isna()].index[0])
+        if col in categorical:
+            for _value, idx in values.dropna().groupby(values.dropna(), sort=True).groups.items():
+                chosen.append(idx[0])
+    chosen = list(dict.fromkeys(chosen))[:n]
+    taken = set(chosen)
+    rest = [i for i in holdout.index[: n + len(taken)] if i not in taken][: max(0, n - len(chosen))]
+    return holdout.loc[chosen + rest]
+
+
+def _frame_sha(folder) -> str:
+    from mlbp.registry.bundle import sha256
+
+    return sha256(folder / "data.parquet")
+
+
 class Package(Stage):
     """Makes `bundle`; golden examples are re-read from the saved bundle, so a bundle that cannot
     reproduce them is never handed on."""
@@ -39,7 +77,7 @@ class Package(Stage):
     makes: ClassVar[tuple[str, ...]] = ("bundle",)
 
     def __init__(self, name: str, target: str, contract: dict[str, Any] | None = None, id_column: str | None = None,
-                 golden_rows: int = 25) -> None:
+                 golden_rows: int = 40) -> None:
         self.name = name
         self.target = target
         self.contract = contract or {}
@@ -57,15 +95,20 @@ class Package(Stage):
         write_json(profile_frame(train, features), out, "profile.json")
         write_json(self.contract, out, "contract.json")
         model = joblib.load(out / "model.joblib")
-        golden_in = holdout.head(self.golden_rows)[[c for c in [self.id_column, *features] if c]]
+        golden_in = golden_rows(holdout, features, info["categorical"], self.golden_rows)
+        golden_in = golden_in[[c for c in [self.id_column, *features] if c]].reset_index(drop=True)
         golden = golden_in.join(predict_frame(model, info, golden_in, card.get("threshold")).add_prefix("expected_"))
         write_frame(golden, out, "golden.parquet")
         sig = signature(info, self.contract.get("columns", {}), train)
         manifest = write_manifest(out, {
             "name": self.name, "stack": info["stack"], "target": self.target, "id_column": self.id_column,
-            "signature": sig, "threshold": card.get("threshold"), "metrics": card.get("holdout"),
+            "signature": sig, "outputs": output_schema(info, card.get("threshold")),
+            "contract": {"name": self.contract.get("name"), "file": "contract.json"},
+            "reference_profile": "profile.json", "golden": {"file": "golden.parquet", "rows": len(golden)},
+            "threshold": card.get("threshold"), "metrics": card.get("holdout"),
             "scorecard": {k: card.get(k) for k in ("primary_metric", "primary", "blessed", "failed_rules", "business")},
-            "training_data": {"rows": len(train), "sha256": ctx.manifest.get("artifacts", {}).get("train")},
+            "training_data": {"rows": len(train), "artifact": ctx.input("train").name,
+                              "sha256": _frame_sha(ctx.input("train"))},
             "created": ctx.manifest.get("started"),
         })
         bundle = load(out)  # verify the hashes and that golden examples reproduce from the saved files

@@ -19,8 +19,9 @@ def test_default_pipeline_runs_and_second_run_is_all_cache_hits(project_dir):
     first = _latest_manifest(project_dir)
     assert first["status"] == "done"
     stages = first["stages"]
-    assert list(stages) == ["ingest", "validate", "catalog", "assess", "split", "train", "evaluate", "package",
-                            "register", "batch", "lineage", "report"]
+    spine = ["ingest", "validate", "assess", "split", "train", "evaluate", "package", "register", "batch", "report"]
+    assert [s for s in stages if s in spine] == spine  # other stages (smoke checks, ...) may sit between
+    assert {"golden_check", "serve_check", "batch_check", "catalog", "lineage"} <= set(stages)
     validate = stages["validate"]["facts"]
     assert validate["rows_in"] == validate["accepted"] + validate["quarantined"]
     assert validate["quarantined"] > 0  # the example ships deliberately invalid rows

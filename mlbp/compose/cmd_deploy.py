@@ -1,0 +1,129 @@
+"""`mlbp serve` and `mlbp score`: the REST and batch deployment targets, built from config.
+
+    mlbp serve                                   serve the registry's champion on 127.0.0.1:8080
+    mlbp serve deploy.rest.bundle=path/to/bundle serve a bundle folder
+    mlbp serve deploy.rest.micro_batch=true      gather concurrent single-row requests
+    mlbp score data.parquet                      score a file / Parquet folder / lake:<dataset>
+    mlbp score data.csv deploy.batch.engine=dask deploy.batch.scheduler=tcp://host:8786
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from mlbp.compose.allowlist import allowed_prefixes, safe_instantiate
+from mlbp.engine.errors import MlbpError
+
+log = logging.getLogger("mlbp")
+
+
+def _section(cfg: DictConfig, key: str) -> dict[str, Any]:
+    node = OmegaConf.select(cfg, key)
+    if node is None:
+        raise MlbpError(f"no '{key}' section in the config", key=key, fix="choose deploy=rest or deploy=batch")
+    return OmegaConf.to_container(node, resolve=True)  # type: ignore[return-value]
+
+
+def _registry(cfg: DictConfig) -> tuple[str, str]:
+    return str(cfg.paths.db), f"{cfg.paths.state}/registry"
+
+
+def _sources(cfg: DictConfig, rest: dict[str, Any]) -> tuple[dict[str, Any], dict[str, float], list[str]]:
+    """Variant name -> Source, the router weights, the shadow variants."""
+    from mlbp.deploy.variants import Source
+
+    db, root = _registry(cfg)
+    if rest.get("bundle"):
+        return {"default": Source(path=str(rest["bundle"]))}, {"default": 1.0}, []
+    spec = rest.get("variants") or {str(rest["alias"]): {"alias": rest["alias"]}}
+    sources, weights, shadow = {}, {}, []
+    for name, v in spec.items():
+        v = v or {}
+        key = f"deploy.rest.variants.{name}"
+        if v.get("bundle"):
+            sources[name] = Source(path=str(v["bundle"]))
+        elif v.get("alias") or v.get("version") is not None:
+            sources[name] = Source(db=db, root=root, model=str(rest["model"]),
+                                   ref=str(v.get("alias") or v.get("version")))
+        else:
+            raise MlbpError("a variant needs an alias, a version or a bundle", key=key,
+                            expected="{alias: champion} | {version: 3} | {bundle: path}", got=v)
+        if v.get("shadow"):
+            shadow.append(name)
+        else:
+            weights[name] = float(v.get("weight", 1.0))
+    return sources, weights, shadow
+
+
+def build_server(cfg: DictConfig) -> tuple[Any, dict[str, Any]]:
+    """The Server `mlbp serve` runs (also used by tests): variants, router, sink, options."""
+    from mlbp.deploy.app import ServeOptions, Server
+    from mlbp.deploy.routing import SplitRouter
+    from mlbp.deploy.variants import Variants
+
+    rest = _section(cfg, "deploy.rest")
+    sources, weights, shadow = _sources(cfg, rest)
+    variants = Variants(sources, {"unknown_category": rest.get("unknown_category", "error"),
+                                  "extra_columns": rest.get("extra_columns", "ignore"),
+                                  "fast_path": bool(rest.get("fast_path", True)),
+                                  "threads": int(rest.get("threads", 1))})
+    allowed = allowed_prefixes(cfg)
+    sink = router = None
+    sink_node = OmegaConf.select(cfg, "monitor.prediction_log")
+    if sink_node is not None and "_target_" in sink_node:
+        sink = safe_instantiate(sink_node, "monitor.prediction_log", allowed)
+    traffic_node = OmegaConf.select(cfg, "monitor.traffic")
+    if traffic_node is not None and "_target_" in traffic_node:
+        router = safe_instantiate(traffic_node, "monitor.traffic", allowed)
+    if router is None:
+        router = SplitRouter(weights or {next(iter(sources)): 1.0}, shadow=shadow)
+    options = ServeOptions(max_body_bytes=int(rest.get("max_body_bytes", 1 << 20)),
+                           api_keys=list(rest.get("api_keys") or []), micro_batch=bool(rest.get("micro_batch")),
+                           max_batch=int(rest.get("max_batch", 64)), max_wait_ms=float(rest.get("max_wait_ms", 0)),
+                           poll_seconds=float(rest.get("poll_seconds", 5)))
+    return Server(variants, options, sink=sink, router=router), rest
+
+
+def serve(cfg: DictConfig, args: list[str]) -> int:
+    from rich.console import Console
+
+    from mlbp.deploy.launch import serve as run_server
+
+    server, rest = build_server(cfg)
+    console = Console(stderr=True)
+    for name, v in server.variants.items.items():
+        console.print(f"[bold]{name}[/]: {v.model.name} v{v.model.version} from {v.source.describe()} "
+                      f"(predicts with {v.model.fast_path})", highlight=False)
+    console.print(f"serving on http://{rest['host']}:{rest['port']}  (docs: /docs, metrics: /metrics)",
+                  highlight=False)
+    run_server(server, rest["host"], int(rest["port"]), float(rest.get("graceful_seconds", 10)))
+    return 0
+
+
+def score(cfg: DictConfig, args: list[str]) -> int:
+    from rich.console import Console
+
+    from mlbp.deploy.batch import score_dataset
+    from mlbp.registry.store import Registry
+
+    batch = _section(cfg, "deploy.batch")
+    version = None
+    if batch.get("bundle"):
+        bundle = str(batch["bundle"])
+    else:
+        db, root = _registry(cfg)
+        row = Registry(db, root).resolve(str(batch["model"]), str(batch["alias"]))
+        bundle, version = row["path"], row["version"]
+    summary = score_dataset(bundle, args[0], batch["output"], engine=batch.get("engine", "local"),
+                            n_jobs=int(batch.get("n_jobs", 2)), chunk_rows=int(batch.get("chunk_rows", 200_000)),
+                            id_column=batch.get("id_column"), scheduler=batch.get("scheduler"),
+                            lake=str(cfg.paths.lake), unknown_category=batch.get("unknown_category", "error"),
+                            version=version, backend=batch.get("backend", "loky"))
+    Console(stderr=True).print(
+        f"scored {summary['rows_scored']:,} rows, quarantined {summary['rows_quarantined']:,} of "
+        f"{summary['rows_in']:,} in {summary['seconds']}s ({summary['rows_per_second']:,} rows/s) -> "
+        f"{batch['output']}", highlight=False)
+    return 0

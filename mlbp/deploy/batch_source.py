@@ -1,0 +1,46 @@
+"""Where batch input comes from: a CSV file, a Parquet file, a (hive-)partitioned Parquet folder,
+or a lake dataset (`lake:<dataset>` = its newest snapshot, `lake:<dataset>@<snapshot>`), all read
+as a pyarrow dataset so scoring streams record batches with bounded memory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from mlbp.engine.errors import MlbpError, Reason
+
+
+def open_dataset(spec: str | Path, lake: str | Path | None = None) -> Any:
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    text = str(spec)
+    if text.startswith("lake:"):
+        if lake is None:
+            raise MlbpError("a lake dataset needs the lake folder", key="paths.lake", got=text)
+        name, _, snap = text[5:].partition("@")
+        root = Path(lake) / name
+        snaps = sorted(root.glob("snapshot=*"), key=lambda p: p.stat().st_mtime) if root.is_dir() else []
+        if snap:
+            snaps = [p for p in snaps if p.name == f"snapshot={snap}"]
+        if not snaps:
+            raise MlbpError(f"no lake dataset '{text[5:]}' under {lake}", reason=Reason.SOURCE, key="score.input",
+                            expected=sorted(p.name for p in Path(lake).glob("*")) if Path(lake).is_dir() else [],
+                            got=text, fix="run `mlbp` (ingest) first, or name a file")
+        return ds.dataset(snaps[-1], format="parquet", partitioning="hive")
+    path = Path(text)
+    if not path.exists():
+        raise MlbpError(f"batch input {path} does not exist", reason=Reason.SOURCE, key="score.input",
+                        expected="a .csv or .parquet file, a Parquet folder, or lake:<dataset>", got=text)
+    if path.is_dir():
+        return ds.dataset(path, format="parquet", partitioning="hive")
+    if path.suffix.lower() in (".csv", ".txt"):
+        # every column as text: a malformed number becomes a quarantined row, not a crashed read
+        names = ds.dataset(path, format="csv").schema.names
+        opts = ds.CsvFileFormat(convert_options=__import__("pyarrow.csv", fromlist=["ConvertOptions"]).ConvertOptions(
+            column_types={n: pa.string() for n in names}, strings_can_be_null=True))
+        return ds.dataset(path, format=opts)
+    if path.suffix.lower() in (".parquet", ".pq"):
+        return ds.dataset(path, format="parquet")
+    raise MlbpError(f"cannot read {path}", reason=Reason.SOURCE, key="score.input",
+                    expected=".csv, .parquet, a Parquet folder or lake:<dataset>", got=path.suffix)

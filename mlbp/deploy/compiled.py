@@ -1,0 +1,203 @@
+"""Compile a fitted pipeline for serving: encode rows with numpy and call the raw booster.
+
+A scikit-learn Pipeline with a ColumnTransformer costs ~9 ms per one-row call; the raw LightGBM
+booster ~0.1 ms. So instead of a DataFrame per request we read the fitted preprocessing once —
+by *probing* it (category -> code, numeric x -> a*x+b, missing -> its fill value), which is exact
+for every encoder that maps each column independently — and predict with the booster on a float
+matrix. The result is checked against the bundle's golden examples; a pipeline whose
+preprocessing is not column-wise (one-hot, say) or that does not reproduce them is served by the
+plain pipeline instead (`CompiledModel.compile` returns None and says why).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger("mlbp.deploy")
+
+UNSEEN = "\x00mlbp-unseen\x00"
+PROBE_NUMBERS = (0.0, 1.0, 2.5, -3.0, 1000.0)
+
+
+def outputs_from(raw: np.ndarray, sig: dict[str, Any], threshold: float | None) -> dict[str, np.ndarray]:
+    """Model output -> the bundle's output columns (the same rules as mlbp.stacks.predict)."""
+    task = sig["task"]
+    if task == "regression":
+        return {"prediction": np.asarray(raw, dtype=float).reshape(-1)}
+    raw = np.asarray(raw, dtype=float)
+    if task == "binary":
+        p1 = raw[:, 1] if raw.ndim == 2 else raw
+        t = 0.5 if threshold is None else threshold
+        return {"probability": p1, "prediction": (p1 >= t).astype("int64")}
+    classes = sig.get("classes") or list(range(raw.shape[1]))
+    out = {f"probability_{c}": raw[:, i] for i, c in enumerate(classes)}
+    out["prediction"] = np.asarray(classes)[raw.argmax(axis=1)]
+    return out
+
+
+class CompiledModel:
+    """Numeric affine maps + categorical code maps + a raw predict function."""
+
+    def __init__(self, numeric: list[tuple[str, float, float, float]], categorical: list[tuple[str, dict, float]],
+                 order: list[int], predict_raw: Any, kind: str) -> None:
+        self.numeric = numeric          # (column, scale, offset, value used when missing)
+        self.categorical = categorical  # (column, {category: code}, code for unseen / missing)
+        self.order = order              # output column i of the matrix comes from feature order[i]
+        self.predict_raw = predict_raw
+        self.kind = kind
+
+    def encode(self, cols: dict[str, list[Any]], n: int) -> np.ndarray:
+        feats = np.empty((n, len(self.order)), dtype=np.float64)
+        j = 0
+        for name, a, b, fill in self.numeric:
+            col = cols[name]
+            feats[:, j] = [fill if v is None else a * v + b for v in col]
+            j += 1
+        for name, codes, miss in self.categorical:
+            col = cols[name]
+            feats[:, j] = [miss if v is None else codes.get(v, codes.get(UNSEEN, miss)) for v in col]
+            j += 1
+        return feats if self.order == list(range(len(self.order))) else feats[:, self.order]
+
+    def encode_checked(self, checked: Any, rows: np.ndarray) -> np.ndarray:
+        """Vectorised encode for the batch scorer, from a CheckedBatch (numpy + Arrow columns),
+        keeping only `rows` (a boolean mask)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        n = int(rows.sum())
+        feats = np.empty((n, len(self.order)), dtype=np.float64)
+        j = 0
+        for name, a, b, fill in self.numeric:
+            v = checked.numeric[name][rows]
+            feats[:, j] = v if (a, b) == (1.0, 0.0) and np.isnan(fill) else np.where(np.isnan(v), fill, a * v + b)
+            j += 1
+        mask = pa.array(rows)
+        for name, codes, miss in self.categorical:
+            col = checked.categorical[name].filter(mask)
+            cats = [k for k in codes if k is not None and k != UNSEEN]
+            table = np.array([codes[k] for k in cats] + [miss], dtype=np.float64)
+            idx = pc.index_in(col, value_set=pa.array(cats, pa.string())).fill_null(-1).to_numpy(
+                zero_copy_only=False).astype(np.int64)
+            present = np.asarray(col.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+            feats[:, j] = np.where(idx >= 0, table[idx], np.where(present, codes.get(UNSEEN, miss), miss))
+            j += 1
+        return feats if self.order == list(range(len(self.order))) else feats[:, self.order]
+
+    @classmethod
+    def compile(cls, pipeline: Any, sig: dict[str, Any], threads: int = 1) -> tuple[CompiledModel | None, str]:
+        """(compiled model, how) or (None, why not)."""
+        steps = getattr(pipeline, "named_steps", None)
+        if not steps or "preprocess" not in steps or "model" not in steps:
+            return None, "not a preprocess + model pipeline"
+        pre, est = steps["preprocess"], steps["model"]
+        numeric, categorical = list(sig["numeric"]), list(sig["categorical"])
+        try:
+            names = [str(n) for n in pre.get_feature_names_out()]
+        except Exception as exc:  # noqa: BLE001 - any failure means: serve the plain pipeline
+            return None, f"preprocessing has no feature names: {exc}"
+        if sorted(names) != sorted(numeric + categorical):
+            return None, "preprocessing is not one output per input column (e.g. one-hot)"
+        try:
+            num_maps, cat_maps = _probe(pre, numeric, categorical, sig)
+        except _NotColumnwise as exc:
+            return None, str(exc)
+        feature_order = numeric + categorical
+        order = [feature_order.index(n) for n in names]
+        predict_raw, kind = _raw_predictor(est, sig["task"], threads)
+        return cls(num_maps, cat_maps, order, predict_raw, kind), kind
+
+    def predict(self, cols: dict[str, list[Any]], n: int, sig: dict[str, Any], threshold: float | None
+                ) -> dict[str, np.ndarray]:
+        return outputs_from(self.predict_raw(self.encode(cols, n)), sig, threshold)
+
+
+class _NotColumnwise(Exception):
+    pass
+
+
+def _probe(pre: Any, numeric: list[str], categorical: list[str], sig: dict[str, Any]
+           ) -> tuple[list[tuple[str, float, float, float]], list[tuple[str, dict, float]]]:
+    import pandas as pd
+
+    from mlbp.stacks.features import to_model_frame
+
+    fitted_cats: dict[str, list[Any]] = {}
+    for _name, trans, cols in getattr(pre, "transformers_", []):
+        enc = trans
+        if hasattr(trans, "steps"):
+            enc = trans.steps[-1][1]
+        if hasattr(enc, "categories_"):
+            for c, cats in zip(cols, enc.categories_, strict=False):
+                fitted_cats[c] = [x for x in cats if isinstance(x, str)]
+    values = {c: [*dict.fromkeys([*fitted_cats.get(c, []), *(sig["inputs"][c].get("categories") or [])]), None,
+                  UNSEEN] for c in categorical}
+    n = max([len(PROBE_NUMBERS) + 1, *(len(v) for v in values.values())])
+    frame: dict[str, list[Any]] = {}
+    for c in numeric:
+        nums: list[Any] = [*PROBE_NUMBERS, None]
+        frame[c] = (nums * n)[:n]
+    for c in categorical:
+        frame[c] = (values[c] * n)[:n]
+    df = to_model_frame(pd.DataFrame(frame), numeric, categorical)
+    out = np.asarray(pre.transform(df), dtype=np.float64)
+    names = [str(x) for x in pre.get_feature_names_out()]
+    pos = {nm: i for i, nm in enumerate(names)}
+    num_maps = []
+    for c in numeric:
+        col = out[:, pos[c]]
+        x = np.array(frame[c], dtype=object)
+        known = np.array([v is not None for v in x])
+        xs = x[known].astype(float)
+        a = (col[1] - col[0]) / (PROBE_NUMBERS[1] - PROBE_NUMBERS[0])
+        b = col[0] - a * PROBE_NUMBERS[0]
+        if not np.allclose(a * xs + b, col[known], rtol=1e-12, atol=1e-12):
+            raise _NotColumnwise(f"numeric column '{c}' is not transformed by x*a+b")
+        fills = col[~known]
+        fill = float(fills[0])
+        if not (np.all(np.isnan(fills)) or np.all(fills == fill)):
+            raise _NotColumnwise(f"numeric column '{c}': missing values do not map to one value")
+        if a == 1.0 and b == 0.0:
+            a, b = 1.0, 0.0
+        num_maps.append((c, float(a), float(b), fill))
+    cat_maps = []
+    for c in categorical:
+        col = out[:, pos[c]]
+        codes: dict[Any, float] = {}
+        for v, code in zip(frame[c], col, strict=True):
+            if v in codes and codes[v] != code and not (math.isnan(codes[v]) and math.isnan(code)):
+                raise _NotColumnwise(f"categorical column '{c}' does not map each category to one code")
+            codes[v] = float(code)
+        miss = codes.pop(None)
+        cat_maps.append((c, codes, miss))
+    return num_maps, cat_maps
+
+
+def _raw_predictor(est: Any, task: str, threads: int) -> tuple[Any, str]:
+    """The fastest exact predict for an estimator on a float matrix."""
+    mod = type(est).__module__
+    if mod.startswith("lightgbm") and hasattr(est, "booster_"):
+        booster = est.booster_
+        num_iteration = getattr(est, "best_iteration_", None) or None
+
+        def lgb(x: np.ndarray) -> np.ndarray:
+            return booster.predict(x, num_iteration=num_iteration, num_threads=threads)
+
+        return lgb, "lightgbm-booster"
+    if mod.startswith("xgboost") and hasattr(est, "get_booster"):
+        booster = est.get_booster()
+        booster.set_param({"nthread": threads})
+        best = getattr(est, "best_iteration", None) if getattr(est, "early_stopping_rounds", None) else None
+        rng = (0, best + 1) if best is not None else (0, 0)
+
+        def xgb(x: np.ndarray) -> np.ndarray:
+            return booster.inplace_predict(x, iteration_range=rng)
+
+        return xgb, "xgboost-booster"
+    if task == "regression":
+        return est.predict, f"{type(est).__name__}.predict"
+    return est.predict_proba, f"{type(est).__name__}.predict_proba"

@@ -1,0 +1,69 @@
+"""Start a server with uvicorn: on a port, or on an already bound socket (tests, smoke stage).
+
+`python -m mlbp.deploy.launch --bundle PATH --port 0 --port-file F` is what the smoke stage runs
+in a fresh process; `mlbp serve` builds the same Server from config.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import socket
+import sys
+from pathlib import Path
+from typing import Any
+
+from mlbp.deploy.app import ServeOptions, Server
+from mlbp.deploy.variants import Source, Variants
+from mlbp.engine.errors import MlbpError
+
+
+def bind(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
+    # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY only on sockets that say so, and without
+    # it Nagle + delayed ACKs add ~40 ms to every response
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock
+
+
+def uvicorn_server(server: Server, graceful_seconds: float = 10.0, log_level: str = "warning") -> Any:
+    import uvicorn
+
+    config = uvicorn.Config(server.app, lifespan="on", log_level=log_level, access_log=False,
+                            timeout_graceful_shutdown=graceful_seconds)
+    return uvicorn.Server(config)
+
+
+def serve(server: Server, host: str = "127.0.0.1", port: int = 8080, graceful_seconds: float = 10.0,
+          port_file: str | None = None) -> None:
+    """Blocks until SIGINT/SIGTERM; in-flight requests finish (up to graceful_seconds)."""
+    sock = bind(host, port)
+    if port_file:
+        Path(port_file).write_text(str(sock.getsockname()[1]))
+    uvicorn_server(server, graceful_seconds).run(sockets=[sock])
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m mlbp.deploy.launch", description=__doc__)
+    p.add_argument("--bundle", required=True)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--port-file")
+    p.add_argument("--micro-batch", action="store_true")
+    p.add_argument("--no-fast-path", action="store_true")
+    a = p.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    try:
+        variants = Variants({"default": Source(path=a.bundle)}, {"fast_path": not a.no_fast_path})
+    except MlbpError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    server = Server(variants, ServeOptions(micro_batch=a.micro_batch))
+    serve(server, a.host, a.port, port_file=a.port_file)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,147 @@
+"""A bundle ready to serve: verified, its input checker built, its fast path compiled and proven
+against the golden examples. Loaded once, predicts many times (MLflow pyfunc's load_context)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mlbp.deploy.compiled import CompiledModel, outputs_from
+from mlbp.deploy.signature import InputChecker
+from mlbp.registry.bundle import LoadedBundle, load
+
+log = logging.getLogger("mlbp.deploy")
+
+
+@dataclass
+class ServingModel:
+    bundle: LoadedBundle
+    checker: InputChecker
+    compiled: CompiledModel | None
+    fast_path: str  # how the model predicts: the raw predictor's name, or why the pipeline is used
+    version: Any = None
+    loaded_at: float = field(default_factory=time.time)
+
+    @property
+    def name(self) -> str:
+        return self.bundle.name
+
+    @property
+    def signature(self) -> dict[str, Any]:
+        return self.bundle.signature
+
+    @property
+    def outputs(self) -> list[str]:
+        return list(self.bundle.manifest.get("outputs", {}).get("columns", {})) or _output_names(self.signature)
+
+    def predict_columns(self, cols: dict[str, list[Any]], n: int) -> dict[str, np.ndarray]:
+        """Validated columns -> output arrays."""
+        threshold = self.bundle.manifest.get("threshold")
+        if self.compiled is not None:
+            return self.compiled.predict(cols, n, self.signature, threshold)
+        import pandas as pd
+
+        from mlbp.stacks.predict import predict_frame
+
+        out = predict_frame(self.bundle.model, self.signature, pd.DataFrame(cols), threshold)
+        return {c: out[c].to_numpy() for c in out.columns}
+
+    def predict_checked(self, checked: Any, rows: np.ndarray) -> dict[str, np.ndarray]:
+        """The valid rows of a CheckedBatch -> output arrays (the batch scorer's path)."""
+        threshold = self.bundle.manifest.get("threshold")
+        if self.compiled is not None:
+            feats = self.compiled.encode_checked(checked, rows)
+            return outputs_from(self.compiled.predict_raw(feats), self.signature, threshold)
+        import pandas as pd
+
+        from mlbp.stacks.predict import predict_frame
+
+        df = pd.DataFrame({c: checked.numeric[c][rows] for c in self.signature["numeric"]})
+        for c in self.signature["categorical"]:
+            df[c] = checked.categorical[c].filter(rows).to_pandas().astype(object)
+        out = predict_frame(self.bundle.model, self.signature, df, threshold)
+        return {c: out[c].to_numpy() for c in out.columns}
+
+
+def _output_names(sig: dict[str, Any]) -> list[str]:
+    if sig["task"] == "regression":
+        return ["prediction"]
+    if sig["task"] == "binary":
+        return ["probability", "prediction"]
+    return [*(f"probability_{c}" for c in sig.get("classes") or []), "prediction"]
+
+
+def golden_mismatch(model: ServingModel, exact: bool = True) -> str | None:
+    """Predict the golden inputs through this model's serving path; None when they reproduce."""
+    import pandas as pd
+
+    golden = pd.read_parquet(model.bundle.path / "golden.parquet")
+    feats = model.checker.features
+    cols = {c: [None if _isna(v) else _py(v) for v in golden[c].tolist()] for c in feats}
+    got = model.predict_columns(cols, len(golden))
+    for name, values in got.items():
+        want = golden[f"expected_{name}"].to_numpy()
+        if exact and np.issubdtype(np.asarray(values).dtype, np.floating):
+            same = np.array_equal(np.asarray(values, dtype=float), want.astype(float))
+            close = np.allclose(np.asarray(values, dtype=float), want.astype(float), rtol=1e-12, atol=1e-12)
+            if not (same or close):
+                worst = float(np.max(np.abs(np.asarray(values, dtype=float) - want.astype(float))))
+                return f"{name}: max difference {worst:g}"
+        elif not np.array_equal(np.asarray(values), want):
+            return f"{name}: differs"
+    return None
+
+
+def _isna(v: Any) -> bool:
+    import pandas as pd
+
+    return v is None or (not isinstance(v, list | dict | str) and bool(pd.isna(v)))
+
+
+def _py(v: Any) -> Any:
+    return v.item() if hasattr(v, "item") else v
+
+
+def version_of(path: Path, manifest: dict[str, Any]) -> Any:
+    """A registry folder is named v<N>; an artifact folder by its content hash (first 12 chars)."""
+    import re
+
+    m = re.fullmatch(r"v(\d+)", path.name)
+    return int(m.group(1)) if m else manifest.get("version") or path.name[:12]
+
+
+def load_serving(path: str | Path, version: Any = None, unknown_category: str = "error",
+                 extra_columns: str = "ignore", fast_path: bool = True, threads: int = 1) -> ServingModel:
+    """Verify + unpickle the bundle, compile it, prove the compiled path on the golden examples."""
+    bundle = load(path)
+    sig = bundle.signature
+    passthrough = tuple(c for c in [bundle.manifest.get("id_column")] if c)
+    checker = InputChecker(sig, unknown_category, extra_columns, passthrough=passthrough)
+    model = ServingModel(bundle, checker, None, "pipeline (fast path off)",
+                         version=version if version is not None else version_of(Path(path), bundle.manifest))
+    if fast_path:
+        compiled, how = CompiledModel.compile(bundle.model, sig, threads=threads)
+        if compiled is None:
+            model.fast_path = f"pipeline ({how})"
+        else:
+            model.compiled = compiled
+            bad = golden_mismatch(model)
+            if bad:
+                log.warning("fast path for %s does not reproduce the golden examples (%s); serving the pipeline",
+                            path, bad)
+                model.compiled, model.fast_path = None, f"pipeline (fast path failed golden check: {bad})"
+            else:
+                model.fast_path = how
+    if model.compiled is None:
+        bad = golden_mismatch(model)
+        if bad:
+            from mlbp.engine.errors import MlbpError, Reason
+
+            raise MlbpError(f"bundle {path} does not reproduce its golden examples: {bad}", reason=Reason.BUNDLE,
+                            key="bundle", fix="re-package the model with the libraries it was trained with")
+    return model

@@ -1,0 +1,206 @@
+"""Smoke tests at each hand-off, as stages that fail the run when they fail:
+
+    GoldenCheck     after packaging: golden examples reproduce exactly in a fresh process
+    ServeCheck      after deploying: a real server on 127.0.0.1 starts, becomes ready and
+                    returns the golden predictions on every protocol, then is stopped
+    BatchReconcile  after batch: scored + quarantined rows = input rows, on disk
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, ClassVar
+
+from mlbp.engine.errors import MlbpError, Reason
+from mlbp.engine.stage import Stage, StageContext
+from mlbp.io import write_json
+
+
+class GoldenCheck(Stage):
+    """Needs `bundle`; makes `golden_check`."""
+
+    needs: ClassVar[tuple[str, ...]] = ("bundle",)
+    makes: ClassVar[tuple[str, ...]] = ("golden_check",)
+
+    def __init__(self, timeout_seconds: float = 120.0) -> None:
+        self.timeout_seconds = timeout_seconds
+
+    def run(self, ctx: StageContext) -> None:
+        proc = subprocess.run([sys.executable, "-m", "mlbp.deploy.golden_check", str(ctx.input("bundle"))],
+                              capture_output=True, text=True, timeout=self.timeout_seconds)
+        lines = proc.stdout.strip().splitlines()
+        verdict = json.loads(lines[-1]) if lines else {"ok": False, "problems": [proc.stderr[-2000:]]}
+        write_json(verdict, ctx.output("golden_check"), "golden_check.json")
+        if proc.returncode != 0 or not verdict.get("ok"):
+            raise MlbpError("golden examples do not reproduce from the saved bundle in a fresh process: "
+                            + "; ".join(verdict.get("problems", [])), reason=Reason.BUNDLE, key="bundle",
+                            fix="re-package with the same library versions; see golden_check.json")
+        ctx.note(rows=verdict["rows"], fast_path=verdict.get("fast_path"))
+
+
+def golden_requests(golden: Any, features: list[str]) -> dict[str, tuple[str, dict[str, str], bytes]]:
+    """The golden inputs as one request per protocol: name -> (path, headers, body)."""
+    import orjson
+
+    rows = [{c: _py(r[c]) for c in features} for r in golden.to_dict("records")]
+    cols = {c: [r[c] for r in rows] for c in features}
+    js = {"content-type": "application/json"}
+    v2 = {"inputs": [{"name": c, "shape": [len(rows)], "datatype": _v2_type(cols[c]), "data": cols[c]}
+                     for c in features], "parameters": {"content_type": "pd"}}
+    csv_lines = [",".join(features)] + [",".join("" if r[c] is None else str(r[c]) for c in features) for r in rows]
+    return {
+        "mlflow dataframe_split": ("/invocations", js, orjson.dumps(
+            {"dataframe_split": {"columns": features, "data": [[r[c] for c in features] for r in rows]}})),
+        "mlflow dataframe_records": ("/invocations", js, orjson.dumps({"dataframe_records": rows})),
+        "mlflow instances": ("/invocations", js, orjson.dumps({"instances": rows})),
+        "mlflow inputs": ("/invocations", js, orjson.dumps({"inputs": cols})),
+        "mlflow csv": ("/invocations", {"content-type": "text/csv"}, ("\n".join(csv_lines) + "\n").encode()),
+        "v2 infer (no content type)": ("/v2/models/{name}/infer", {}, orjson.dumps(v2)),
+        "predict": ("/predict", js, orjson.dumps(rows)),
+    }
+
+
+def _py(v: Any) -> Any:
+    import pandas as pd
+
+    if v is None or (not isinstance(v, str) and bool(pd.isna(v))):
+        return None
+    return v.item() if hasattr(v, "item") else v
+
+
+def _v2_type(values: list[Any]) -> str:
+    kinds = {type(v) for v in values if v is not None}
+    if kinds <= {int}:
+        return "INT64"
+    if kinds <= {int, float}:
+        return "FP64"
+    return "BYTES"
+
+
+def predictions_from(name: str, payload: dict[str, Any]) -> dict[str, list[Any]]:
+    if name.startswith("v2"):
+        return {o["name"]: o["data"] for o in payload["outputs"]}
+    recs = payload["predictions"]
+    return {k: [r[k] for r in recs] for k in recs[0]}
+
+
+class ServeCheck(Stage):
+    """Needs `bundle`; makes `serve_check`. Starts `python -m mlbp.deploy.launch` on a free port."""
+
+    needs: ClassVar[tuple[str, ...]] = ("bundle",)
+    makes: ClassVar[tuple[str, ...]] = ("serve_check",)
+
+    def __init__(self, ready_timeout_seconds: float = 60.0) -> None:
+        self.ready_timeout_seconds = ready_timeout_seconds
+
+    def run(self, ctx: StageContext) -> None:
+        results = check_server(ctx.input("bundle"), self.ready_timeout_seconds)
+        write_json(results, ctx.output("serve_check"), "serve_check.json")
+        failed = {k: v for k, v in results["protocols"].items() if v != "ok"}
+        if failed:
+            raise MlbpError(f"the server did not return the golden predictions: {failed}", reason=Reason.BUNDLE,
+                            key="deploy.rest", fix="see serve_check.json and the server log")
+        ctx.note(protocols=len(results["protocols"]), ready_seconds=results["ready_seconds"])
+
+
+def check_server(bundle: Path, ready_timeout: float = 60.0) -> dict[str, Any]:
+    import httpx
+    import numpy as np
+    import pandas as pd
+
+    bundle = Path(bundle)
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    sig = manifest["signature"]
+    features = list(sig["numeric"]) + list(sig["categorical"])
+    golden = pd.read_parquet(bundle / "golden.parquet")
+    with tempfile.TemporaryDirectory() as tmp:
+        port_file = Path(tmp) / "port"
+        log_path = Path(tmp) / "server.log"
+        with open(log_path, "w") as log:
+            proc = subprocess.Popen([sys.executable, "-m", "mlbp.deploy.launch", "--bundle", str(bundle),
+                                     "--port", "0", "--port-file", str(port_file)], stdout=log, stderr=log,
+                                    env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        try:
+            t0 = time.perf_counter()
+            base = _wait_ready(proc, port_file, ready_timeout, log_path)
+            ready = time.perf_counter() - t0
+            out: dict[str, str] = {}
+            with httpx.Client(base_url=base, timeout=30) as client:
+                for name, (path, headers, body) in golden_requests(golden, features).items():
+                    r = client.post(path.replace("{name}", manifest["name"]), content=body, headers=headers)
+                    if r.status_code != 200:
+                        out[name] = f"HTTP {r.status_code}: {r.text[:300]}"
+                        continue
+                    got = predictions_from(name, r.json())
+                    bad = [k for k in got if not np.array_equal(np.asarray(got[k]),
+                                                                 golden[f"expected_{k}"].to_numpy())]
+                    out[name] = "ok" if not bad else f"differs in {bad}"
+                meta = client.get(f"/v2/models/{manifest['name']}").json()
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        return {"base_url": base, "ready_seconds": round(ready, 3), "protocols": out,
+                "serving": {"versions": meta.get("versions"), "fast_path": meta.get("parameters", {}).get("fast_path")},
+                "exit_code": proc.returncode}
+
+
+def _wait_ready(proc: subprocess.Popen, port_file: Path, timeout: float, log_path: Path) -> str:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise MlbpError(f"the server exited with code {proc.returncode} before it was ready: "
+                            f"{log_path.read_text()[-2000:]}", reason=Reason.STAGE_FAILED, key="deploy.rest")
+        if port_file.exists() and port_file.read_text().strip():
+            base = f"http://127.0.0.1:{port_file.read_text().strip()}"
+            try:
+                if httpx.get(f"{base}/v2/health/ready", timeout=1).status_code == 200:
+                    return base
+            except httpx.HTTPError:
+                pass
+        time.sleep(0.1)
+    raise MlbpError(f"the server was not ready within {timeout}s", reason=Reason.STAGE_FAILED, key="deploy.rest")
+
+
+class BatchReconcile(Stage):
+    """Needs `scores` and the `data` that was scored; makes `batch_check`. Counts rows on disk."""
+
+    needs: ClassVar[tuple[str, ...]] = ("scores", "data")
+    makes: ClassVar[tuple[str, ...]] = ("batch_check",)
+
+    def run(self, ctx: StageContext) -> None:
+        result = reconcile(ctx.input("data") / "data.parquet", ctx.input("scores"))
+        write_json(result, ctx.output("batch_check"), "batch_check.json")
+        if not result["ok"]:
+            raise MlbpError("batch counts do not reconcile", reason=Reason.STAGE_FAILED, key="pipeline.stages.batch",
+                            expected=f"{result['rows_in']} rows = scored + quarantined",
+                            got=f"{result['rows_scored']} + {result['rows_quarantined']}")
+        ctx.note(**{k: result[k] for k in ("rows_in", "rows_scored", "rows_quarantined")})
+
+
+def reconcile(source: Path, out: Path) -> dict[str, Any]:
+    import pyarrow.dataset as ds
+
+    def count(folder: Path) -> int:
+        files = sorted(folder.glob("part-*.parquet"))
+        return ds.dataset(files, format="parquet").count_rows() if files else 0
+
+    rows_in = ds.dataset(source, format="parquet").count_rows()
+    scored, quarantined = count(out / "scores"), count(out / "quarantine")
+    summary = json.loads((out / "batch.json").read_text())
+    ok = rows_in == scored + quarantined and summary["rows_in"] == rows_in \
+        and summary["rows_scored"] == scored and summary["rows_quarantined"] == quarantined
+    return {"rows_in": rows_in, "rows_scored": scored, "rows_quarantined": quarantined, "ok": ok,
+            "summary": {k: summary[k] for k in ("rows_in", "rows_scored", "rows_quarantined")}}

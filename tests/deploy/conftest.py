@@ -1,0 +1,112 @@
+"""Shared fixtures: one small packaged + registered example per session, and real uvicorn servers
+on 127.0.0.1 (bound to a free port) started and stopped by the test."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from mlbp.cli import main
+from mlbp.deploy.app import ServeOptions, Server
+from mlbp.deploy.launch import bind, uvicorn_server
+from mlbp.deploy.variants import Source, Variants
+
+SMALL = ["experiment=quick", "data.source.n_rows=4000", "pipeline.stages.serve_check=null",
+         "pipeline.stages.report=null"]
+
+
+@pytest.fixture(scope="session")
+def example(tmp_path_factory):
+    """A project folder where the default pipeline ran: registry v1 (champion) + its bundle."""
+    root = tmp_path_factory.mktemp("example")
+    old = os.getcwd()
+    os.chdir(root)
+    try:
+        assert main(SMALL) == 0
+    finally:
+        os.chdir(old)
+    bundle = root / ".mlbp" / "registry" / "restaurant-offers" / "v1"
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    return {"root": root, "bundle": bundle, "db": f"sqlite:///{root}/.mlbp/mlbp.db",
+            "registry": root / ".mlbp" / "registry", "manifest": manifest,
+            "features": manifest["signature"]["numeric"] + manifest["signature"]["categorical"]}
+
+
+@pytest.fixture(scope="session")
+def golden(example):
+    import pandas as pd
+
+    return pd.read_parquet(example["bundle"] / "golden.parquet")
+
+
+@pytest.fixture(scope="session")
+def good_row(example, golden):
+    import pandas as pd
+
+    rec = golden.iloc[0][example["features"]].to_dict()
+    return {k: (None if pd.isna(v) else (v.item() if hasattr(v, "item") else v)) for k, v in rec.items()}
+
+
+class Running:
+    def __init__(self, server: Server, base: str, thread: threading.Thread, uv) -> None:
+        self.server, self.base, self.thread, self.uv = server, base, thread, uv
+
+    def client(self, **kw) -> httpx.Client:
+        return httpx.Client(base_url=self.base, timeout=30, **kw)
+
+
+@contextlib.contextmanager
+def running(server: Server):
+    """Serve `server` with uvicorn in a thread on a free 127.0.0.1 port; stop it on exit."""
+    sock = bind("127.0.0.1", 0)
+    uv = uvicorn_server(server, graceful_seconds=5)
+    thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not uv.started:
+        assert time.monotonic() < deadline, "server did not start"
+        assert thread.is_alive(), "server thread died"
+        time.sleep(0.02)
+    try:
+        yield Running(server, f"http://127.0.0.1:{sock.getsockname()[1]}", thread, uv)
+    finally:
+        uv.should_exit = True
+        thread.join(timeout=15)
+        sock.close()
+
+
+def bundle_server(bundle: Path, options: ServeOptions | None = None, **kw) -> Server:
+    load = {k: kw.pop(k) for k in ("unknown_category", "extra_columns", "fast_path") if k in kw}
+    return Server(Variants({"default": Source(path=str(bundle))}, load), options or ServeOptions(), **kw)
+
+
+@pytest.fixture(scope="session")
+def server(example):
+    """A plain server on the example bundle, shared by the read-only tests."""
+    with running(bundle_server(example["bundle"])) as r:
+        yield r
+
+
+class ListSink:
+    """A real PredictionSink: keeps records in lists (and counts close calls)."""
+
+    def __init__(self) -> None:
+        self.records: list[dict] = []
+        self.feedback: list[dict] = []
+        self.closed = 0
+
+    def write(self, records: list[dict]) -> None:
+        self.records.extend(records)
+
+    def write_feedback(self, records: list[dict]) -> None:
+        self.feedback.extend(records)
+
+    def close(self) -> None:
+        self.closed += 1

@@ -1,0 +1,80 @@
+"""Strict input checks, offline: every wrong value names its column; nothing is coerced."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from mlbp.deploy.batch_checks import check_batch
+from mlbp.deploy.signature import InputChecker, InputError
+
+
+@pytest.fixture
+def checker(example):
+    return InputChecker(example["manifest"]["signature"])
+
+
+@pytest.mark.parametrize("column, value, words", [
+    ("visits_90d", False, "boolean"),
+    ("visits_90d", True, "boolean"),
+    ("visits_90d", "3", "string"),
+    ("visits_90d", 3.5, "integer"),
+    ("visits_90d", -1, "outside"),
+    ("visits_90d", None, "null"),
+    ("avg_ticket", [1.0], "array"),
+    ("avg_ticket", {"v": 1}, "object"),
+    ("distance_km", "far", "number"),
+    ("region", 3, "string"),
+    ("region", True, "string"),
+    ("region", "atlantis", "unknown category"),
+    ("channel", None, "null"),
+])
+def test_bad_values_name_the_column(checker, good_row, column, value, words):
+    row = {**good_row, column: value}
+    with pytest.raises(InputError) as err:
+        checker.records([row])
+    assert err.value.field == column and words in err.value.message
+    assert 400 <= err.value.status < 500
+
+
+def test_missing_and_extra_columns(example, good_row):
+    strict = InputChecker(example["manifest"]["signature"], extra_columns="error")
+    lax = InputChecker(example["manifest"]["signature"], extra_columns="ignore")
+    row = dict(good_row)
+    row.pop("offer_type")
+    with pytest.raises(InputError) as err:
+        lax.records([row])
+    assert err.value.field == "offer_type"
+    with pytest.raises(InputError) as err:
+        strict.records([{**good_row, "shoe_size": 44}])
+    assert err.value.field == "shoe_size"
+    assert lax.records([{**good_row, "shoe_size": 44}])["region"] == [good_row["region"]]
+
+
+def test_unknown_category_as_missing(example, good_row):
+    c = InputChecker(example["manifest"]["signature"], unknown_category="missing")
+    assert c.records([{**good_row, "region": "atlantis"}])["region"] == [None]
+
+
+def test_integral_floats_are_ints_and_ints_are_floats(checker, good_row):
+    cols = checker.records([{**good_row, "visits_90d": 4.0, "distance_km": 3}])
+    assert cols["visits_90d"] == [4.0] and cols["distance_km"] == [3]
+
+
+def test_batch_checks_quarantine_with_reasons(checker, golden, example):
+    import pyarrow as pa
+
+    df = golden[example["features"]].copy()
+    df["region"] = df["region"].astype(object)
+    df.loc[0, "region"] = "atlantis"
+    df.loc[2, "distance_km"] = 9999.0
+    df.loc[3, "visits_90d"] = -2
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    checked = check_batch(table, checker)
+    assert {i: r for i, r in enumerate(checked.reasons) if r} == {
+        0: "region: unknown category", 2: "distance_km: above max 500", 3: "visits_90d: below min 0"}
+    assert int(checked.valid.sum()) == len(df) - 3
+    text = pa.table({c: pa.array(["x" if c == "visits_90d" else None] * 2, pa.string()) for c in example["features"]})
+    reasons = check_batch(text, checker).reasons
+    assert reasons[0] == "visits_90d: expected a number"
+    assert isinstance(pd.DataFrame(), pd.DataFrame)
