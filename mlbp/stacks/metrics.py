@@ -48,3 +48,14 @@ def score_model(model, X, y: np.ndarray, task: str) -> tuple[dict[str, float], n
 
 
 PRIMARY = {"binary": ("roc_auc", True), "multiclass": ("log_loss", False), "regression": ("rmse", False)}
+
+
+def metrics_for(task: str, y: np.ndarray, scores: np.ndarray) -> dict[str, float]:
+    """The task's metrics from scores already computed (see `score_model`)."""
+    if task == "regression":
+        return regression_metrics(y, scores)
+    return classification_metrics(y, scores)
+
+
+# the metric the weighted total uses as "validity", always in [0, 1] and higher-is-better
+QUALITY = {"binary": "roc_auc", "multiclass": "roc_auc_ovr", "regression": "r2"}
