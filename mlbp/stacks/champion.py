@@ -4,6 +4,7 @@ is compared with it on exactly the same rows (not on whatever holdout the champi
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -15,10 +16,22 @@ from mlbp.stacks.predict import predict_frame
 log = logging.getLogger("mlbp.stacks.champion")
 
 
-def champion_scores(name: str, db: str, root: str, holdout: pd.DataFrame, target: str, task: str
-                    ) -> dict[str, Any] | None:
+def sweep_started(run_dir: Path) -> float | None:
+    """When the sweep this run belongs to started (Hydra writes multirun.yaml into the sweep folder
+    before any job), or None for a single run."""
+    marker = Path(run_dir).parent / "multirun.yaml"
+    return marker.stat().st_mtime if marker.exists() else None
+
+
+def champion_scores(name: str, db: str, root: str, holdout: pd.DataFrame, target: str, task: str,
+                    created_before: float | None = None) -> dict[str, Any] | None:
     """The champion's metrics on `holdout` (or as recorded in its scorecard if it cannot be re-scored);
-    None when the model has no champion yet."""
+    None when the model has no champion yet.
+
+    `created_before`: in a sweep, a champion registered after the sweep started was promoted by a
+    sibling job (the register stage promotes only when there was no champion), so every candidate
+    of the sweep is judged against the state at the start, not against whichever job finished first.
+    """
     from mlbp.registry.bundle import load
     from mlbp.registry.store import Registry
 
@@ -26,6 +39,9 @@ def champion_scores(name: str, db: str, root: str, holdout: pd.DataFrame, target
     if "champion" not in reg.aliases(name):
         return None
     version = reg.resolve(name, "champion")
+    if created_before is not None and float(version.get("created") or 0) >= created_before:
+        log.info("champion v%s was registered during this sweep; not a reference for it", version["version"])
+        return None
     info = version.get("info") or {}
     out: dict[str, Any] = {"version": version["version"], "bundle_sha": version.get("bundle_sha"),
                            "stack": info.get("stack")}

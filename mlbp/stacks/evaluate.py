@@ -166,7 +166,7 @@ class Evaluate(Stage):
         values = criteria(card)
         blessed, failed = bless(values, self.thresholds)
         card["criteria"] = values
-        self._champion(card, df, failed)
+        self._champion(card, df, failed, ctx.run_dir)
         card["blessed"] = not failed
         card["failed_rules"] = failed
         card = _round(card)
@@ -207,13 +207,13 @@ class Evaluate(Stage):
         cal["method"] = self.stack.get("calibration")
         card["calibration"] = cal
 
-    def _champion(self, card: dict[str, Any], df: Any, failed: list[str]) -> None:
+    def _champion(self, card: dict[str, Any], df: Any, failed: list[str], run_dir: Any) -> None:
         if not self.champion.get("compare", True) or not self.registry.get("db"):
             return
-        from mlbp.stacks.champion import champion_scores
+        from mlbp.stacks.champion import champion_scores, sweep_started
 
         champ = champion_scores(self.registry["name"], self.registry["db"], self.registry["root"], df, self.target,
-                                self.task)
+                                self.task, created_before=sweep_started(run_dir))
         metric = self.champion.get("metric") or card["primary_metric"]
         higher = PRIMARY[self.task][1] if metric == card["primary_metric"] else self.champion.get("higher_is_better",
                                                                                                   True)

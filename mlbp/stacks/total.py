@@ -1,7 +1,8 @@
 """The weighted total that ranks candidates: each criterion mapped to a [0, 1] sub-score, then a
 weighted mean over the criteria that were measured (weights from conf/evaluation).
 
-    validity     the task's quality metric on the holdout (ROC AUC, one-vs-rest AUC, R2 clipped at 0)
+    validity     the task's quality metric on the holdout: ROC AUC and one-vs-rest AUC rescaled so
+                 0.5 (chance) -> 0 and 1 -> 1; R2 clipped at 0
     stability    1 - min(1, fold spread of the primary metric / scales.stability)
     business     share of the best achievable holdout profit captured at the saved threshold
     robustness   1 - min(1, degradation (CV -> holdout drop) / scales.degradation)
@@ -16,7 +17,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-DEFAULT_SCALES = {"stability": 0.02, "degradation": 0.05, "ece": 0.1, "latency_p99_ms": 20.0, "model_size_mb": 20.0}
+DEFAULT_SCALES = {"stability": 0.02, "degradation": 0.05, "ece": 0.1, "latency_p99_ms": 100.0, "model_size_mb": 50.0}
 
 
 def _clip(x: float) -> float:
@@ -33,7 +34,10 @@ def subscores(card: dict[str, Any], quality_metric: str, scales: dict[str, float
     serving = card.get("serving") or {}
     worst = ((card.get("slices") or {}).get("worst") or {})
     out: dict[str, float | None] = {}
-    out["validity"] = None if quality is None or math.isnan(quality) else _clip(quality)
+    if quality is None or math.isnan(quality):
+        out["validity"] = None
+    else:
+        out["validity"] = _clip(2 * quality - 1) if quality_metric.startswith("roc_auc") else _clip(quality)
     out["stability"] = None if cv.get("std_folds") is None else _clip(1 - cv["std_folds"] / s["stability"])
     best = business.get("profit_best_possible")
     out["business"] = (None if not best or best <= 0 or business.get("profit_at_threshold") is None
