@@ -32,9 +32,10 @@ def _show_error(exc: BaseException) -> None:
     console.print(f"[bold red]error[/]: {exc}", markup=True, highlight=False, soft_wrap=True)
 
 
-def _job_return(cfg: DictConfig, code: int) -> float | int:
+def _job_return(cfg: DictConfig, code: int) -> float | int | None:
     """A sweeper that optimizes (Optuna) reads the job's return value: give it the objective the run
-    wrote into result.json (NaN for a failed job, which Optuna records as a failed trial)."""
+    wrote into result.json (None for a failed job, which the Optuna sweeper records as a failed trial;
+    see hydra.sweeper.max_failure_rate)."""
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
 
@@ -49,7 +50,7 @@ def _job_return(cfg: DictConfig, code: int) -> float | int:
 
     result = Path(hc.runtime.output_dir) / "result.json"
     value = json.loads(result.read_text()).get("objective") if result.exists() else None
-    return float("nan") if code or value is None else float(value)
+    return None if code or value is None else float(value)
 
 
 def launch(task: Task, argv: list[str], positionals: list[str], prog: str = "mlbp") -> int:

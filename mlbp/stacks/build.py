@@ -69,3 +69,20 @@ def build_pipeline(stack: dict[str, Any], numeric: list[str], categorical: list[
 
         return CalibratedClassifierCV(pipe, method=method, cv=3)
     return pipe
+
+
+def thread_limit(stack: dict[str, Any]) -> Any:
+    """Cap OpenMP/BLAS threads while fitting or scoring (`threads:` in the stack file).
+
+    Estimators without an n_jobs knob (scikit-learn's HistGradientBoosting) use every core through
+    OpenMP; with sweep jobs side by side on a shared machine that oversubscribes the cores and a
+    fit can be 50x slower. null leaves the libraries' defaults.
+    """
+    import contextlib
+
+    threads = stack.get("threads")
+    if not threads:
+        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=int(threads))

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlbp.stacks.build import build_pipeline
+from mlbp.stacks.build import build_pipeline, thread_limit
 from mlbp.stacks.features import feature_columns, to_model_frame
 from mlbp.stacks.metrics import metrics_for
 
@@ -53,8 +53,9 @@ def cross_validate(stack: dict[str, Any], df: pd.DataFrame, target: str, task: s
         seed_oof = None
         for f_i, (tr, te) in enumerate(fold_indices(y, task, folds, seed)):
             model = build_pipeline(stack, numeric, categorical, seed, task)
-            model.fit(X.iloc[tr], y[tr])
-            s = scores_of(model, X.iloc[te], task)
+            with thread_limit(stack):
+                model.fit(X.iloc[tr], y[tr])
+                s = scores_of(model, X.iloc[te], task)
             if seed_oof is None:
                 seed_oof = np.zeros((len(y),) + s.shape[1:])
             seed_oof[te] = s

@@ -107,6 +107,12 @@ class Evaluate(Stage):
         return s
 
     def run(self, ctx: StageContext) -> None:
+        from mlbp.stacks.build import thread_limit
+
+        with thread_limit(self.stack):
+            self._run(ctx)
+
+    def _run(self, ctx: StageContext) -> None:
         import joblib
 
         from mlbp.stacks.cv import cross_validate

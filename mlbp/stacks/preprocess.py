@@ -44,9 +44,10 @@ class NativeCategorical:
         X = pd.DataFrame(X)
         out = pd.DataFrame(index=X.index)
         for c in self.feature_names_in_:
+            cats = self.categories_[c]
             col = X[c].astype(object)
             col = col.where(col.isna(), col.astype(str))
-            out[c] = pd.Categorical(col, categories=self.categories_[c])
+            out[c] = pd.Categorical(col.where(col.isin(cats)), categories=cats)  # unseen -> missing
         return out
 
     def fit_transform(self, X: pd.DataFrame, y: Any = None) -> pd.DataFrame:

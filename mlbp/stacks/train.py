@@ -11,7 +11,7 @@ import pandas as pd
 from mlbp.engine.errors import MlbpError, Reason
 from mlbp.engine.stage import Stage, StageContext
 from mlbp.io import read_frame, write_json
-from mlbp.stacks.build import TASKS, build_pipeline
+from mlbp.stacks.build import TASKS, build_pipeline, thread_limit
 from mlbp.stacks.features import feature_columns, to_model_frame
 
 __all__ = ["TASKS", "Train", "build_pipeline", "fit_stack"]
@@ -31,7 +31,8 @@ def fit_stack(stack: dict[str, Any], df: pd.DataFrame, target: str, task: str, e
         y = y.astype("int64")
     pipe = build_pipeline(stack, numeric, categorical, seed, task)
     t0 = time.perf_counter()
-    pipe.fit(X, y)
+    with thread_limit(stack):
+        pipe.fit(X, y)
     info = {
         "stack": stack.get("name", "stack"),
         "task": task,
@@ -43,6 +44,7 @@ def fit_stack(stack: dict[str, Any], df: pd.DataFrame, target: str, task: str, e
         "train_rows": len(df),
         "train_seconds": round(time.perf_counter() - t0, 3),
         "seed": seed,
+        "threads": stack.get("threads"),  # scorers should cap OpenMP threads the same way
     }
     return pipe, info
 
