@@ -5,6 +5,8 @@ process that launched the sweep (the joblib, submitit and Ray launchers run `on_
 the workers, and `on_multirun_end` receives no job return values). So it reads each job's
 `result.json`, `run.json` and scorecard from the sweep folder and the artifact store, and writes
 `leaderboard.csv`, `leaderboard.json` and `leaderboard.html` into the sweep folder.
+`on_multirun_start` (before any job, in the launching process) writes `sweep.json` with the start
+time, so every job judges candidates against the champion as it was when the sweep began.
 
 YAML (conf/config.yaml)::
 
@@ -30,6 +32,14 @@ class Leaderboard(Callback):
     def __init__(self, enabled: bool = True, objective: str | None = None) -> None:
         self.enabled = enabled
         self.objective = objective  # None: evaluation.objective from the sweep's config
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        import json
+        import time
+
+        sweep_dir = Path(str(config.hydra.sweep.dir))
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        (sweep_dir / "sweep.json").write_text(json.dumps({"started": time.time()}))
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         if not self.enabled:

@@ -17,10 +17,17 @@ log = logging.getLogger("mlbp.stacks.champion")
 
 
 def sweep_started(run_dir: Path) -> float | None:
-    """When the sweep this run belongs to started (Hydra writes multirun.yaml into the sweep folder
-    before any job), or None for a single run."""
-    marker = Path(run_dir).parent / "multirun.yaml"
-    return marker.stat().st_mtime if marker.exists() else None
+    """When the sweep this run belongs to started, or None for a single run: `sweep.json` (written by
+    the Leaderboard callback before any job, for every sweeper), else Hydra's `multirun.yaml` (the
+    basic sweeper writes it before launching)."""
+    import json
+
+    folder = Path(run_dir).parent
+    try:
+        return float(json.loads((folder / "sweep.json").read_text())["started"])
+    except (OSError, ValueError, KeyError):
+        marker = folder / "multirun.yaml"
+        return marker.stat().st_mtime if marker.exists() else None
 
 
 def champion_scores(name: str, db: str, root: str, holdout: pd.DataFrame, target: str, task: str,

@@ -84,3 +84,14 @@ def test_the_hydra_callback_reads_the_sweep_folder(tmp_path, capsys):
     Leaderboard().on_multirun_end(cfg)
     assert (sweep / "leaderboard.html").exists() and (sweep / "leaderboard.csv").exists()
     assert "blessed winner" in capsys.readouterr().err
+
+
+def test_the_callback_marks_when_the_sweep_started(tmp_path):
+    from mlbp.stacks.champion import sweep_started
+
+    sweep = tmp_path / "sweep"
+    cfg = OmegaConf.create({"hydra": {"sweep": {"dir": str(sweep)}}})
+    Leaderboard().on_multirun_start(cfg)
+    started = sweep_started(sweep / "0_stack=a")
+    assert started is not None and abs(started - json.loads((sweep / "sweep.json").read_text())["started"]) < 1e-6
+    assert sweep_started(tmp_path / "outputs" / "2026-01-01" / "run") is None  # a single run: no sweep
