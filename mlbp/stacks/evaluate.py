@@ -104,6 +104,7 @@ class Evaluate(Stage):
         if int(s["cv"]["folds"]) < 2 or not s["cv"]["seeds"]:
             raise MlbpError("cross-validation needs at least 2 folds and one seed", key="evaluation.scorecard.cv",
                             expected="folds >= 2, seeds: [1, 2]", got=s["cv"])
+        bless({}, self.thresholds)  # a typo in a rule fails now, before minutes of cross-validation
         return s
 
     def run(self, ctx: StageContext) -> None:
