@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-DEFAULT_SCALES = {"stability": 0.02, "degradation": 0.05, "ece": 0.1, "latency_p99_ms": 100.0, "model_size_mb": 50.0}
+DEFAULT_SCALES = {"stability": 0.02, "degradation": 0.05, "ece": 0.1, "latency_p99_ms": 200.0, "model_size_mb": 50.0}
 
 
 def _clip(x: float) -> float:
