@@ -23,7 +23,7 @@ def test_default_multirun_launcher_is_joblib_with_two_jobs():
     ("basic", None, "BasicLauncher"),
     ("slurm", "hydra_plugins.hydra_submitit_launcher", "SlurmLauncher"),
     ("slurm_local", "hydra_plugins.hydra_submitit_launcher", "LocalLauncher"),
-    ("ray", "hydra_plugins.hydra_ray_launcher", "RayLauncher"),
+    ("ray_cluster", "hydra_plugins.hydra_ray_launcher", "RayLauncher"),
 ])
 def test_launcher_configs_compose(name, plugin, target):
     if plugin and importlib.util.find_spec(plugin) is None:
