@@ -1,12 +1,23 @@
-"""Real sweeps end to end (slow): the leaderboard names a blessed winner and data stages run once."""
+"""Real sweeps end to end (slow): the leaderboard names a blessed winner and data stages run once.
+
+Each sweep runs as its own `mlbp` process, as users run it: joblib keeps its worker processes
+alive between sweeps in one interpreter, and those workers would still sit in the previous test's
+folder.
+"""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
-from mlbp.cli import main
+
+def main(args: list[str]) -> int:
+    mlbp = Path(sys.executable).with_name("mlbp")
+    return subprocess.run([str(mlbp), *args], capture_output=True, text=True).returncode
 
 SMALL = ["experiment=quick", "data.source.n_rows=4000", "evaluation.scorecard.cv.folds=2",
          "evaluation.scorecard.cv.seeds=[1]",
