@@ -46,6 +46,7 @@ def run(cfg: DictConfig, args: list[str]) -> int:
         )
         manifest = runner.run(only=list(only) if only else None)
         result |= {"status": "done", "run_id": manifest.run_id, "artifacts": manifest.artifacts()}
+        result |= _objective(cfg, manifest.artifacts())
     except MlbpError as exc:
         result |= {"status": "failed", "error": exc.to_dict()}
         if multirun:
@@ -62,6 +63,22 @@ def run(cfg: DictConfig, args: list[str]) -> int:
         console.print(f"[bold green]report[/]: {report}", highlight=False)
     console.print(f"done in {result['seconds']:.1f}s", highlight=False)
     return 0
+
+
+def _objective(cfg: DictConfig, artifacts: dict[str, str]) -> dict:
+    """The scorecard number a sweeper optimizes (`evaluation.objective`: total | primary), if scored."""
+    card_hash = artifacts.get("scorecard")
+    if not card_hash:
+        return {}
+    path = Path(cfg.paths.store) / "objects" / card_hash / "scorecard.json"
+    if not path.exists():
+        return {}
+    card = json.loads(path.read_text())
+    name = str(OmegaConf.select(cfg, "evaluation.objective", default="total") or "total")
+    value = card.get(name)
+    if name == "primary" and value is not None and not card.get("higher_is_better", True):
+        value = -value  # sweepers maximize; a lower-is-better metric is negated
+    return {"objective": value, "objective_name": name, "blessed": card.get("blessed"), "stack": card.get("stack")}
 
 
 def graph(cfg: DictConfig, args: list[str]) -> int:

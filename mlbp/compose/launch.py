@@ -32,6 +32,27 @@ def _show_error(exc: BaseException) -> None:
     console.print(f"[bold red]error[/]: {exc}", markup=True, highlight=False, soft_wrap=True)
 
 
+def _job_return(cfg: DictConfig, code: int) -> float | int | None:
+    """A sweeper that optimizes (Optuna) reads the job's return value: give it the objective the run
+    wrote into result.json (None for a failed job, which the Optuna sweeper records as a failed trial;
+    see hydra.sweeper.max_failure_rate)."""
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    try:
+        hc = HydraConfig.get()
+    except ValueError:
+        return code
+    if hc.mode != RunMode.MULTIRUN or "optuna" not in str(hc.sweeper.get("_target_", "")):
+        return code
+    import json
+    from pathlib import Path
+
+    result = Path(hc.runtime.output_dir) / "result.json"
+    value = json.loads(result.read_text()).get("objective") if result.exists() else None
+    return None if code or value is None else float(value)
+
+
 def launch(task: Task, argv: list[str], positionals: list[str], prog: str = "mlbp") -> int:
     """Run `task(cfg, positionals)` under hydra.main with `argv` as Hydra's command line."""
     global _exit_code
@@ -47,7 +68,7 @@ def launch(task: Task, argv: list[str], positionals: list[str], prog: str = "mlb
         except KeyboardInterrupt:
             code = 130
         _exit_code = max(_exit_code, code)
-        return code
+        return _job_return(cfg, code)
 
     _main.__module__ = "mlbp.cli"  # so Hydra resolves config_path relative to the mlbp package
     old_argv = sys.argv

@@ -45,6 +45,10 @@ class RunReport(Stage):
         html = render("run.html.j2", **data, images=_inline(ctx.inputs, images))
         (ctx.run_dir / "report.html").write_text(html)
         ctx.note(report=str(ctx.run_dir / "report.html"))
+        if "scorecard" in ctx.inputs and (ctx.inputs["scorecard"] / "scorecard.json").exists():
+            from mlbp.report.candidate_report import write_candidate_report
+
+            write_candidate_report(ctx.inputs["scorecard"], ctx.run_dir, f"{self.title} · candidate")
 
 
 def _run_summary(manifest: dict[str, Any]) -> dict[str, Any]:

@@ -54,10 +54,40 @@ def profit_curve(y: np.ndarray, score: np.ndarray, v_pos: np.ndarray, v_neg: np.
     return pd.DataFrame({"threshold": s[last], "acted": n, "share": n / len(s), "profit": cum[last]})
 
 
-def business_summary(y: np.ndarray, score: np.ndarray, v_pos: np.ndarray, v_neg: np.ndarray,
-                     top_k: tuple[float, ...] = (0.05, 0.1, 0.2)) -> dict[str, Any]:
+def profit_at(y: np.ndarray, score: np.ndarray, v_pos: np.ndarray, v_neg: np.ndarray, threshold: float) -> float:
+    """Profit of acting on every row scoring >= threshold."""
+    act = score >= threshold
+    return float(np.where(y[act] == 1, v_pos[act], v_neg[act]).sum())
+
+
+def best_threshold(y: np.ndarray, score: np.ndarray, v_pos: np.ndarray, v_neg: np.ndarray) -> float:
+    """The threshold with the highest profit (acting on no one is allowed: +inf then)."""
     curve = profit_curve(y, score, v_pos, v_neg)
     best = curve.loc[curve["profit"].idxmax()]
+    return float(best["threshold"]) if float(best["profit"]) > 0 else float("inf")
+
+
+def lift_curve(y: np.ndarray, score: np.ndarray, points: int = 50) -> pd.DataFrame:
+    """Positive rate in the top share of rows / the overall positive rate, at `points` shares."""
+    order = np.argsort(-score, kind="stable")
+    base = float(np.mean(y)) if len(y) else 0.0
+    cum = np.cumsum(y[order])
+    shares = np.linspace(1 / points, 1.0, points)
+    n = np.maximum(1, (shares * len(y)).astype(int))
+    return pd.DataFrame({"share": shares, "lift": (cum[n - 1] / n) / base if base else np.nan})
+
+
+def business_summary(y: np.ndarray, score: np.ndarray, v_pos: np.ndarray, v_neg: np.ndarray,
+                     top_k: tuple[float, ...] = (0.05, 0.1, 0.2), threshold: float | None = None) -> dict[str, Any]:
+    """Profit at `threshold` (chosen elsewhere, e.g. on out-of-fold scores) or, if None, at the best
+    threshold of these rows; always also the best achievable on these rows and acting on all / none."""
+    curve = profit_curve(y, score, v_pos, v_neg)
+    best = curve.loc[curve["profit"].idxmax()]
+    best_profit = max(float(best["profit"]), 0.0)  # acting on no one earns 0
+    if threshold is None:
+        threshold = float(best["threshold"]) if float(best["profit"]) > 0 else float("inf")
+    profit = profit_at(y, score, v_pos, v_neg, threshold)
+    acted = float(np.mean(score >= threshold)) if len(y) else 0.0
     everyone = float(np.where(y == 1, v_pos, v_neg).sum())
     base_rate = float(np.mean(y)) if len(y) else 0.0
     order = np.argsort(-score, kind="stable")
@@ -66,12 +96,15 @@ def business_summary(y: np.ndarray, score: np.ndarray, v_pos: np.ndarray, v_neg:
         m = max(1, int(len(y) * k))
         lift[f"top_{int(k * 100)}pct"] = round(float(np.mean(y[order[:m]])) / base_rate, 4) if base_rate else None
     return {
-        "threshold": float(best["threshold"]),
-        "profit_at_threshold": round(float(best["profit"]), 2),
-        "acted_share": round(float(best["share"]), 4),
+        "threshold": float(threshold) if np.isfinite(threshold) else 1.0,
+        "profit_at_threshold": round(profit, 2),
+        "acted_share": round(acted, 4),
+        "profit_best_possible": round(best_profit, 2),
+        "best_threshold_here": float(best["threshold"]),
         "profit_act_on_all": round(everyone, 2),
         "profit_act_on_none": 0.0,
-        "uplift_vs_all": round(float(best["profit"]) - everyone, 2),
-        "profit_per_1000_rows": round(1000 * float(best["profit"]) / max(len(y), 1), 2),
+        "uplift_vs_all": round(profit - everyone, 2),
+        "uplift_vs_none": round(profit, 2),
+        "profit_per_1000_rows": round(1000 * profit / max(len(y), 1), 2),
         "lift": lift,
     }

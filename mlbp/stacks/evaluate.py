@@ -1,65 +1,257 @@
-"""The evaluate stage: score the fitted stack on the holdout and judge it against the thresholds."""
+"""The evaluate stage: the multi-criteria scorecard of one candidate stack.
+
+Every candidate is measured the same way (same folds, same seeds, same holdout):
+validity (CV on the training window + time-based holdout), stability (spread across folds and
+seeds), business value (profit at a threshold chosen on out-of-fold scores, versus acting on all
+or none; lift), degradation (holdout vs CV), calibration (reliability, ECE, what recalibration
+would buy), serving readiness (latency, throughput, size, training time), slices (worst flagged).
+A weighted total ranks candidates; blessing rules (absolute thresholds and "beat the champion")
+decide whether it may be promoted, and every failed rule is named in `failed_rules`.
+"""
 
 from __future__ import annotations
 
+import math
+import time
 from typing import Any, ClassVar
 
-import joblib
 import numpy as np
 
+from mlbp.engine.errors import MlbpError
 from mlbp.engine.stage import Stage, StageContext
 from mlbp.io import read_frame, read_json, write_json
-from mlbp.stacks.business import business_summary, row_values
+from mlbp.stacks.blessing import bless, champion_rule, criteria
+from mlbp.stacks.business import business_summary, lift_curve, profit_curve, row_values
 from mlbp.stacks.features import to_model_frame
-from mlbp.stacks.metrics import PRIMARY, score_model
+from mlbp.stacks.metrics import PRIMARY, QUALITY, score_model
+from mlbp.stacks.total import DEFAULT_SCALES, subscores, weighted_total
+
+DEFAULT_SCORECARD: dict[str, Any] = {
+    "cv": {"folds": 3, "seeds": [1, 2], "max_rows": None},
+    "weights": {"validity": 4, "stability": 1, "business": 3, "robustness": 1, "calibration": 1, "serving": 1,
+                "size": 0.5, "slices": 1},
+    "scales": DEFAULT_SCALES,
+    "calibration": {"bins": 10, "recalibrate_what_if": "isotonic"},
+    "slices": {"columns": [], "min_rows": 50},
+    "serving": {"latency_rows": 100, "batch_rows": 5000},
+    "importance": {"rows": 2000, "repeats": 2},
+    "lift_top_k": [0.05, 0.1, 0.2],
+    "plots": True,
+}
 
 
-def bless(holdout: dict[str, float], thresholds: dict[str, dict[str, float]]) -> tuple[bool, list[str]]:
-    """Absolute thresholds per metric: {metric: {min: x}} or {metric: {max: y}}. Returns failed rules."""
-    failed = []
-    for metric, rule in (thresholds or {}).items():
-        value = holdout.get(metric)
-        if value is None or np.isnan(value):
-            failed.append(f"{metric}: not measured")
-            continue
-        if "min" in rule and value < rule["min"]:
-            failed.append(f"{metric} = {value:.4f} < min {rule['min']}")
-        if "max" in rule and value > rule["max"]:
-            failed.append(f"{metric} = {value:.4f} > max {rule['max']}")
-    return not failed, failed
+def _merge(base: dict[str, Any], over: dict[str, Any] | None) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in (over or {}).items():
+        out[k] = _merge(base[k], v) if isinstance(base.get(k), dict) and isinstance(v, dict) and k != "weights" else v
+    return out
+
+
+def _round(obj: Any) -> Any:
+    if isinstance(obj, float):
+        return obj if math.isnan(obj) or math.isinf(obj) else round(obj, 6)
+    if isinstance(obj, dict):
+        return {k: _round(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_round(v) for v in obj]
+    return obj
 
 
 class Evaluate(Stage):
-    """Makes `scorecard` (scorecard.json) from `model` and `holdout`."""
+    """Makes `scorecard` (scorecard.json + PNGs) from `model`, `train` and `holdout`.
 
-    needs: ClassVar[tuple[str, ...]] = ("model", "holdout")
+    YAML (pipeline)::
+
+        evaluate:
+          _target_: mlbp.stacks.evaluate.Evaluate
+          target: ${target}
+          task: ${task}
+          stack: ${stack}                 # refit per fold for cross-validation
+          business: ${evaluation.business}
+          thresholds: ${evaluation.thresholds}
+          scorecard: ${evaluation.scorecard}
+          champion: ${evaluation.champion}
+          registry: {name: ${project}, db: ${paths.db}, root: ${paths.state}/registry}
+    """
+
+    needs: ClassVar[tuple[str, ...]] = ("model", "train", "holdout")
     makes: ClassVar[tuple[str, ...]] = ("scorecard",)
+    build_later: ClassVar[tuple[str, ...]] = ("stack",)
 
-    def __init__(self, target: str, task: str = "binary", business: dict[str, Any] | None = None,
-                 thresholds: dict[str, dict[str, float]] | None = None) -> None:
+    def __init__(self, target: str, task: str = "binary", stack: dict[str, Any] | None = None,
+                 exclude: list[str] | None = None, seed: int = 0, business: dict[str, Any] | None = None,
+                 thresholds: dict[str, dict[str, float]] | None = None, scorecard: dict[str, Any] | None = None,
+                 champion: dict[str, Any] | None = None, registry: dict[str, str] | None = None) -> None:
         self.target = target
         self.task = task
+        self.stack = stack or {}
+        self.exclude = exclude or []
+        self.seed = seed
         self.business = business or {}
         self.thresholds = thresholds or {}
+        self.scorecard = scorecard or {}
+        self.champion = champion or {}
+        self.registry = registry or {}
+
+    def settings(self) -> dict[str, Any]:
+        s = _merge(DEFAULT_SCORECARD, self.scorecard)
+        unknown = set(s["weights"]) - {"validity", "stability", "business", "robustness", "calibration", "serving",
+                                       "size", "slices"}
+        if unknown:
+            raise MlbpError(f"unknown scorecard weight(s) {sorted(unknown)}", key="evaluation.scorecard.weights",
+                            expected="validity | stability | business | robustness | calibration | serving | size "
+                                     "| slices", got=sorted(unknown))
+        if int(s["cv"]["folds"]) < 2 or not s["cv"]["seeds"]:
+            raise MlbpError("cross-validation needs at least 2 folds and one seed", key="evaluation.scorecard.cv",
+                            expected="folds >= 2, seeds: [1, 2]", got=s["cv"])
+        bless({}, self.thresholds)  # a typo in a rule fails now, before minutes of cross-validation
+        return s
 
     def run(self, ctx: StageContext) -> None:
-        model = joblib.load(ctx.input("model") / "model.joblib")
+        from mlbp.stacks.build import thread_limit
+
+        with thread_limit(self.stack):
+            self._run(ctx)
+
+    def _run(self, ctx: StageContext) -> None:
+        import joblib
+
+        from mlbp.stacks.cv import cross_validate
+
+        s = self.settings()
+        model_file = ctx.input("model") / "model.joblib"
+        model = joblib.load(model_file)
         info = read_json(ctx.input("model"), "model.json")
+        train = read_frame(ctx.input("train"))
         df = read_frame(ctx.input("holdout"))
+        task = self.task
+        primary, higher = PRIMARY[task]
         X = to_model_frame(df, info["numeric"], info["categorical"])
         y = df[self.target].to_numpy()
-        metrics, scores = score_model(model, X, y.astype("int64") if self.task != "regression" else y, self.task)
-        card: dict[str, Any] = {"stack": info["stack"], "task": self.task, "holdout": metrics,
-                                "holdout_rows": len(df)}
-        if self.task == "binary" and self.business:
+        y = y.astype(float) if task == "regression" else y.astype("int64")
+        holdout, scores = score_model(model, X, y, task)
+        card: dict[str, Any] = {"stack": info["stack"], "task": task, "target": self.target, "holdout": holdout,
+                                "holdout_rows": len(df), "train_rows": len(train), "primary_metric": primary,
+                                "higher_is_better": higher, "primary": holdout.get(primary),
+                                "train_seconds": info.get("train_seconds"), "threshold": None,
+                                "classes": info.get("classes")}
+
+        # validity + stability: the same folds and seeds for every candidate
+        t0 = time.perf_counter()
+        cv = cross_validate(self.stack, train, self.target, task, self.exclude, [int(x) for x in s["cv"]["seeds"]],
+                            int(s["cv"]["folds"]), s["cv"].get("max_rows"))
+        oof, oof_y, oof_index = cv.pop("oof"), cv.pop("oof_y"), cv.pop("oof_frame_index")
+        cv["seconds"] = round(time.perf_counter() - t0, 3)
+        card["cv"] = cv
+        cv_primary = cv["summary"].get(primary, {}).get("mean")
+        if cv_primary is not None and holdout.get(primary) is not None:
+            drop = cv_primary - holdout[primary] if higher else holdout[primary] - cv_primary
+            card["degradation"] = {"metric": primary, "cv": cv_primary, "holdout": holdout[primary], "drop": drop,
+                                   "relative": drop / abs(cv_primary) if cv_primary else None}
+
+        plots: dict[str, Any] = {}
+        if task == "binary":
+            self._binary(card, s, train.loc[oof_index], oof_y, oof, df, y, scores, plots)
+        if s["slices"]["columns"]:
+            from mlbp.stacks.slices import slice_metrics
+
+            card["slices"] = slice_metrics(df, y, scores, task, list(s["slices"]["columns"]), primary, higher,
+                                           int(s["slices"]["min_rows"]))
+        from mlbp.stacks.importance import permutation_importance
+
+        card["importance"] = permutation_importance(model, X, y, task, primary, higher,
+                                                    int(s["importance"]["rows"]), int(s["importance"]["repeats"]),
+                                                    self.seed)
+        from mlbp.stacks.serving import serving_readiness
+
+        card["serving"] = serving_readiness(model_file, info, df, card["threshold"],
+                                            int(s["serving"]["latency_rows"]), int(s["serving"]["batch_rows"]))
+
+        card["subscores"] = subscores(card, QUALITY[task], s["scales"])
+        card["weights"] = s["weights"]
+        card["total"] = weighted_total(card["subscores"], s["weights"])
+        values = criteria(card)
+        blessed, failed = bless(values, self.thresholds)
+        card["criteria"] = values
+        self._champion(card, df, failed, ctx.run_dir)
+        card["blessed"] = not failed
+        card["failed_rules"] = failed
+        card = _round(card)
+        out = ctx.output("scorecard")
+        if s["plots"]:
+            card["plots"] = self._plots(out, card, df, y, scores, plots)
+        write_json(card, out, "scorecard.json")
+        ctx.note(**{primary: round(holdout.get(primary, float("nan")), 4), "total": card["total"],
+                    "blessed": card["blessed"], "failed": len(failed)})
+
+    def _binary(self, card: dict[str, Any], s: dict[str, Any], train_rows: Any, oof_y: np.ndarray,
+                oof: np.ndarray, df: Any, y: np.ndarray, scores: np.ndarray, plots: dict[str, Any]) -> None:
+        from mlbp.stacks.business import best_threshold
+        from mlbp.stacks.calibration import recalibrated_ece, reliability
+
+        if self.business:
+            tv_pos, tv_neg = row_values(train_rows, self.business)
+            threshold = best_threshold(oof_y, oof, tv_pos, tv_neg)  # chosen without looking at the holdout
             v_pos, v_neg = row_values(df, self.business)
-            card["business"] = business_summary(y.astype("int64"), scores, v_pos, v_neg)
+            card["business"] = business_summary(y, scores, v_pos, v_neg, tuple(s["lift_top_k"]), threshold)
+            card["business"]["threshold_chosen_on"] = "out-of-fold scores of the training window"
             card["threshold"] = card["business"]["threshold"]
-        elif self.task == "binary":
+            curve = profit_curve(y, scores, v_pos, v_neg)
+            step = max(1, len(curve) // 200)
+            card["profit_curve"] = curve.iloc[::step][["share", "profit"]].to_dict("list")
+            plots["profit"] = (curve, card["threshold"], card["business"]["profit_act_on_all"])
+        else:
             card["threshold"] = 0.5
-        blessed, failed = bless(metrics, self.thresholds)
-        primary, higher = PRIMARY[self.task]
-        card |= {"primary_metric": primary, "higher_is_better": higher, "primary": metrics.get(primary),
-                 "blessed": blessed, "failed_rules": failed}
-        write_json(card, ctx.output("scorecard"), "scorecard.json")
-        ctx.note(**{primary: round(metrics.get(primary, float("nan")), 4), "blessed": blessed})
+        lift = lift_curve(y, scores)
+        card["lift_curve"] = lift.to_dict("list")
+        plots["lift"] = lift
+        bins = int(s["calibration"]["bins"])
+        cal = reliability(y, scores, bins)
+        what_if = s["calibration"].get("recalibrate_what_if")
+        if what_if:
+            cal["recalibrated_ece"] = recalibrated_ece(oof_y, oof, y, scores, what_if, bins)
+            cal["recalibration_method"] = what_if
+        cal["method"] = self.stack.get("calibration")
+        card["calibration"] = cal
+
+    def _champion(self, card: dict[str, Any], df: Any, failed: list[str], run_dir: Any) -> None:
+        if not self.champion.get("compare", True) or not self.registry.get("db"):
+            return
+        from mlbp.stacks.champion import champion_scores, sweep_started
+
+        champ = champion_scores(self.registry["name"], self.registry["db"], self.registry["root"], df, self.target,
+                                self.task, created_before=sweep_started(run_dir))
+        metric = self.champion.get("metric") or card["primary_metric"]
+        higher = PRIMARY[self.task][1] if metric == card["primary_metric"] else self.champion.get("higher_is_better",
+                                                                                                  True)
+        comparison, rule = champion_rule(card["holdout"].get(metric), champ, metric, higher,
+                                         float(self.champion.get("min_improvement", 0.0)))
+        card["champion"] = comparison
+        if rule:
+            failed.append(rule)
+
+    def _plots(self, out: Any, card: dict[str, Any], df: Any, y: np.ndarray, scores: np.ndarray,
+               extra: dict[str, Any]) -> list[str]:
+        from mlbp.stacks import plots
+
+        made = []
+        task = card["task"]
+        if task == "binary":
+            t = card["threshold"]
+            made.append(plots.confusion(out, y, (scores >= t).astype("int64"), [0, 1],
+                                        f"holdout at threshold {t:.3f}"))
+            if "profit" in extra:
+                made.append(plots.profit(out, *extra["profit"]))
+            made.append(plots.lift(out, extra["lift"]))
+            made.append(plots.calibration(out, card["calibration"]["curve"], card["calibration"]["ece"]))
+        elif task == "multiclass":
+            classes = np.asarray(card.get("classes") or list(range(scores.shape[1])))
+            labels = sorted(set(classes.tolist()) | set(np.unique(y).tolist()))
+            made.append(plots.confusion(out, y, classes[scores.argmax(axis=1)], labels, "holdout (argmax)"))
+        else:
+            made.append(plots.predicted_vs_actual(out, y, scores))
+        if card.get("importance"):
+            made.append(plots.importance(out, card["importance"], card["primary_metric"]))
+        if card.get("slices", {}).get("worst"):
+            made.append(plots.slices(out, card["slices"], card["primary"]))
+        return made

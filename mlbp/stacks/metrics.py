@@ -1,13 +1,15 @@
-"""Task metrics from scikit-learn, one function per task, so every candidate is scored alike."""
+"""Task metrics from scikit-learn, one function per task, so every candidate is scored alike.
+(scikit-learn is imported inside the functions: building a run graph imports this module.)"""
 
 from __future__ import annotations
 
 import numpy as np
-from sklearn import metrics as skm
 
 
 def classification_metrics(y: np.ndarray, proba: np.ndarray) -> dict[str, float]:
     """proba: (n,) positive-class probability for binary, (n, k) for multiclass."""
+    from sklearn import metrics as skm
+
     if proba.ndim == 1:
         p = np.clip(proba, 1e-12, 1 - 1e-12)
         single = len(np.unique(y)) < 2
@@ -28,6 +30,8 @@ def classification_metrics(y: np.ndarray, proba: np.ndarray) -> dict[str, float]
 
 
 def regression_metrics(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+    from sklearn import metrics as skm
+
     return {
         "rmse": float(np.sqrt(skm.mean_squared_error(y, pred))),
         "mae": float(skm.mean_absolute_error(y, pred)),
@@ -48,3 +52,14 @@ def score_model(model, X, y: np.ndarray, task: str) -> tuple[dict[str, float], n
 
 
 PRIMARY = {"binary": ("roc_auc", True), "multiclass": ("log_loss", False), "regression": ("rmse", False)}
+
+
+def metrics_for(task: str, y: np.ndarray, scores: np.ndarray) -> dict[str, float]:
+    """The task's metrics from scores already computed (see `score_model`)."""
+    if task == "regression":
+        return regression_metrics(y, scores)
+    return classification_metrics(y, scores)
+
+
+# the metric the weighted total uses as "validity", always in [0, 1] and higher-is-better
+QUALITY = {"binary": "roc_auc", "multiclass": "roc_auc_ovr", "regression": "r2"}

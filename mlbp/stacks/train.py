@@ -5,35 +5,20 @@ from __future__ import annotations
 import time
 from typing import Any, ClassVar
 
-import joblib
 import numpy as np
 import pandas as pd
-from sklearn.pipeline import Pipeline
 
 from mlbp.engine.errors import MlbpError, Reason
 from mlbp.engine.stage import Stage, StageContext
-from mlbp.engine.targets import build
 from mlbp.io import read_frame, write_json
+from mlbp.stacks.build import TASKS, build_pipeline, thread_limit
 from mlbp.stacks.features import feature_columns, to_model_frame
 
-TASKS = ("binary", "multiclass", "regression")
-
-
-def build_pipeline(stack: dict[str, Any], numeric: list[str], categorical: list[str], seed: int) -> Pipeline:
-    """preprocess + estimator, built from the stack spec (plain data with `_target_`s)."""
-    pre = build(stack.get("preprocess") or {"_target_": "mlbp.stacks.preprocess.Preprocess"}, "stack.preprocess")
-    est_spec = dict(stack.get("estimator") or {})
-    if "_target_" not in est_spec:
-        raise MlbpError("a stack needs an estimator with a _target_", key="stack.estimator",
-                        expected="{_target_: some.Estimator, ...}", got=est_spec)
-    est = build(est_spec, "stack.estimator")
-    if "random_state" in est.get_params():
-        est.set_params(random_state=seed)
-    return Pipeline([("preprocess", pre.build(numeric, categorical)), ("model", est)])
+__all__ = ["TASKS", "Train", "build_pipeline", "fit_stack"]
 
 
 def fit_stack(stack: dict[str, Any], df: pd.DataFrame, target: str, task: str, exclude: list[str], seed: int
-              ) -> tuple[Pipeline, dict[str, Any]]:
+              ) -> tuple[Any, dict[str, Any]]:
     if target not in df.columns:
         raise MlbpError(f"target '{target}' is not in the training data", reason=Reason.CONFIG, key="target",
                         expected=list(df.columns), got=target)
@@ -44,9 +29,10 @@ def fit_stack(stack: dict[str, Any], df: pd.DataFrame, target: str, task: str, e
     y = df[target].to_numpy()
     if task != "regression":
         y = y.astype("int64")
-    pipe = build_pipeline(stack, numeric, categorical, seed)
+    pipe = build_pipeline(stack, numeric, categorical, seed, task)
     t0 = time.perf_counter()
-    pipe.fit(X, y)
+    with thread_limit(stack):
+        pipe.fit(X, y)
     info = {
         "stack": stack.get("name", "stack"),
         "task": task,
@@ -58,6 +44,7 @@ def fit_stack(stack: dict[str, Any], df: pd.DataFrame, target: str, task: str, e
         "train_rows": len(df),
         "train_seconds": round(time.perf_counter() - t0, 3),
         "seed": seed,
+        "threads": stack.get("threads"),  # scorers should cap OpenMP threads the same way
     }
     return pipe, info
 
@@ -78,6 +65,8 @@ class Train(Stage):
         self.seed = seed
 
     def run(self, ctx: StageContext) -> None:
+        import joblib
+
         df = read_frame(ctx.input("train"))
         pipe, info = fit_stack(self.stack, df, self.target, self.task, self.exclude, self.seed)
         out = ctx.output("model")
