@@ -22,15 +22,6 @@ from mlbp.data.sources import CsvSource, ParquetSource
 from mlbp.engine.errors import MlbpError, Reason
 
 TASKS = ("binary", "multiclass", "regression")
-REGRESSION_STACK: dict[str, Any] = {
-    "name": "lightgbm_regressor",
-    "preprocess": {"_target_": "mlbp.stacks.preprocess.Preprocess", "numeric": "passthrough",
-                   "categorical": "ordinal"},
-    "estimator": {"_target_": "lightgbm.LGBMRegressor", "n_estimators": 300, "learning_rate": 0.05,
-                  "num_leaves": 31, "min_child_samples": 40, "subsample": 0.8, "subsample_freq": 1,
-                  "colsample_bytree": 0.8, "n_jobs": 2, "verbose": -1},
-}
-
 
 def guess_task(y: pd.Series) -> str:
     values = y.dropna()
@@ -95,11 +86,7 @@ def scaffold(folder: str | Path, data_path: str | Path, target: str, task: str |
     run_cmd = f"mlbp --config-dir {conf.resolve()}"
     (conf / "local").mkdir(parents=True, exist_ok=True)
     overrides = [{f"override /{g}": "local"} for g in ("data", "contract", "governance", "evaluation")]
-    if task == "regression":  # the packaged stacks are classifiers; a regression project gets its own
-        (conf / "stack").mkdir(parents=True, exist_ok=True)
-        _write(conf / "stack" / "lightgbm_regressor.yaml", f"LightGBM regression.  {run_cmd} stack=lightgbm_regressor",
-               REGRESSION_STACK)
-        overrides.append({"override /stack": "lightgbm_regressor"})
+    # the packaged stacks name an estimator per task (see conf/stack), so `task` alone picks a regressor
     project = {"defaults": overrides,
                "project": name.replace("_", "-"), "target": target, "task": task, "id_column": id_column,
                "time_column": time_column, "team": team}
@@ -123,10 +110,17 @@ def scaffold(folder: str | Path, data_path: str | Path, target: str, task: str |
     thresholds = {"binary": {"roc_auc": {"min": 0.6}}, "multiclass": {"accuracy": {"min": 0.0}},
                   "regression": {"r2": {"min": 0.0}}}[task]
     _write(conf / "evaluation" / "local.yaml", f"How candidates are scored and blessed:  {run_cmd}",
-           {"business": {}, "thresholds": thresholds})
+           _packaged("evaluation/default.yaml") | {"business": {}, "thresholds": thresholds})
     (folder / "README.md").write_text(_readme(name, data_path, target, task, time_column, exclude, conf))
     return {"name": name, "task": task, "time_column": time_column, "id_column": id_column, "exclude": exclude,
             "pii": pii, "conf": str(conf), "rows": len(df)}
+
+
+def _packaged(rel: str) -> dict[str, Any]:
+    """A packaged config as data, so a scaffolded file starts from every current default."""
+    from importlib import resources
+
+    return yaml.safe_load((resources.files("mlbp") / "conf" / rel).read_text())
 
 
 def _write(path: Path, comment: str, payload: dict[str, Any]) -> None:

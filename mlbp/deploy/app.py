@@ -365,7 +365,8 @@ class Server:
             v = server.primary(name)
             m = v.model
             sig = m.signature
-            inputs = [{"name": c, "datatype": ("INT64" if sig["inputs"][c].get("dtype") == "int" else "FP64")
+            v2_numeric = {"int": "INT64", "bool": "BOOL"}
+            inputs = [{"name": c, "datatype": v2_numeric.get(sig["inputs"][c].get("dtype"), "FP64")
                        if sig["inputs"][c]["kind"] == "numeric" else "BYTES", "shape": [-1]}
                       for c in m.checker.features]
             outputs = [{"name": o, "datatype": "INT64" if o == "prediction" and sig["task"] != "regression"

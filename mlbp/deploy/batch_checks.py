@@ -96,6 +96,8 @@ def _numbers(col: Any, n: int, c: str, present: np.ndarray, out: CheckedBatch) -
     import pyarrow.compute as pc
 
     t = col.type
+    if pa.types.is_boolean(t):  # a boolean feature is a 0/1 number (see mlbp.stacks.features)
+        return np.where(present, pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False), np.nan)
     if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
         vals = pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False)
         vals = np.where(present, vals, np.nan)

@@ -106,6 +106,8 @@ class CompiledModel:
             num_maps, cat_maps = _probe(pre, numeric, categorical, sig)
         except _NotColumnwise as exc:
             return None, str(exc)
+        except Exception as exc:  # noqa: BLE001 - a preprocessing the probe cannot read: serve the pipeline
+            return None, f"preprocessing could not be probed: {type(exc).__name__}: {exc}"
         feature_order = numeric + categorical
         order = [feature_order.index(n) for n in names]
         predict_raw, kind = _raw_predictor(est, sig["task"], threads)
@@ -118,6 +120,24 @@ class CompiledModel:
 
 class _NotColumnwise(Exception):
     pass
+
+
+def _as_numbers(transformed: Any) -> np.ndarray:
+    """The transformer's output as floats; pandas category columns (native categorical
+    preprocessing) become their codes, which is what LightGBM itself feeds its trees."""
+    import pandas as pd
+
+    if isinstance(transformed, pd.DataFrame):
+        cols = []
+        for c in transformed.columns:
+            s = transformed[c]
+            if isinstance(s.dtype, pd.CategoricalDtype):
+                codes = s.cat.codes.to_numpy().astype(np.float64)
+                cols.append(np.where(codes < 0, np.nan, codes))
+            else:
+                cols.append(pd.to_numeric(s, errors="raise").to_numpy(dtype=np.float64, na_value=np.nan))
+        return np.column_stack(cols) if cols else np.empty((len(transformed), 0))
+    return np.asarray(transformed, dtype=np.float64)
 
 
 def _probe(pre: Any, numeric: list[str], categorical: list[str], sig: dict[str, Any]
@@ -144,7 +164,7 @@ def _probe(pre: Any, numeric: list[str], categorical: list[str], sig: dict[str, 
     for c in categorical:
         frame[c] = (values[c] * n)[:n]
     df = to_model_frame(pd.DataFrame(frame), numeric, categorical)
-    out = np.asarray(pre.transform(df), dtype=np.float64)
+    out = _as_numbers(pre.transform(df))
     names = [str(x) for x in pre.get_feature_names_out()]
     pos = {nm: i for i, nm in enumerate(names)}
     num_maps = []

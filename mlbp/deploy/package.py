@@ -19,7 +19,8 @@ def signature(info: dict[str, Any], contract_columns: dict[str, Any], train) -> 
     inputs = {}
     for col in info["numeric"]:
         spec = contract_columns.get(col, {})
-        inputs[col] = {"kind": "numeric", "dtype": spec.get("dtype", "float"),
+        default = "bool" if str(train[col].dtype) in ("bool", "boolean") else "float"
+        inputs[col] = {"kind": "numeric", "dtype": spec.get("dtype", default),
                        "nullable": bool(spec.get("nullable", train[col].isna().any())),
                        "min": spec.get("min"), "max": spec.get("max")}
     for col in info["categorical"]:

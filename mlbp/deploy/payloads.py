@@ -105,6 +105,11 @@ def _csv_value(col: str, text: str, checker: InputChecker, row: int) -> Any:
     spec = checker.specs.get(col)
     if spec is None or spec["kind"] != "numeric":
         return text
+    if spec.get("dtype") == "bool":
+        flag = {"true": True, "false": False, "1": True, "0": False}.get(text.strip().lower())
+        if flag is None:
+            raise InputError(f"column '{col}' row {row}: expected true or false, got {text!r}", field=col)
+        return flag
     try:
         return int(text) if spec.get("dtype") == "int" and text.lstrip("-").isdigit() else float(text)
     except ValueError:
@@ -143,7 +148,11 @@ def columns_from_v2(doc: Any, checker: InputChecker) -> tuple[dict[str, list[Any
                              field=name, status=400)
         spec = checker.specs.get(name)
         if spec is not None:
-            if spec["kind"] == "numeric" and dtype not in V2_NUMERIC:
+            if spec.get("dtype") == "bool":
+                if dtype != "BOOL":
+                    raise InputError(f"input '{name}': datatype must be BOOL for a boolean column", field=name,
+                                     got=dtype)
+            elif spec["kind"] == "numeric" and dtype not in V2_NUMERIC:
                 raise InputError(f"input '{name}': datatype {dtype} is not numeric", field=name,
                                  expected=sorted(V2_NUMERIC), got=dtype)
             if spec["kind"] == "categorical" and dtype != "BYTES":

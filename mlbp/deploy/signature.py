@@ -98,10 +98,18 @@ class InputChecker:
     def _numeric(self, c: str, vals: list[Any]) -> list[Any]:
         spec = self.specs[c]
         is_int = spec.get("dtype") == "int"
+        is_bool = spec.get("dtype") == "bool"
         nullable = spec.get("nullable", True)
         lo, hi = spec.get("min"), spec.get("max")
         for i, v in enumerate(vals):
             t = type(v)
+            if is_bool:
+                if t is bool:
+                    continue  # a boolean column takes JSON true/false and nothing else
+                if v is None and nullable:
+                    continue
+                raise InputError(f"column '{c}' row {i}: expected true or false, got {_json_type(v)} {v!r}",
+                                 field=c)
             if t is int or t is float:
                 if t is float and (math.isnan(v) or math.isinf(v)):
                     raise InputError(f"column '{c}' row {i}: expected a finite number, got {v}", field=c)

@@ -77,6 +77,8 @@ def _py(v: Any) -> Any:
 
 def _v2_type(values: list[Any]) -> str:
     kinds = {type(v) for v in values if v is not None}
+    if kinds and kinds <= {bool}:
+        return "BOOL"
     if kinds <= {int}:
         return "INT64"
     if kinds <= {int, float}:

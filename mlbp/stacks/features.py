@@ -12,10 +12,10 @@ def feature_columns(df: pd.DataFrame, target: str, exclude: list[str] | None = N
     for col in df.columns:
         if col in skip or pd.api.types.is_datetime64_any_dtype(df[col]):
             continue
-        if pd.api.types.is_bool_dtype(df[col]) or not pd.api.types.is_numeric_dtype(df[col]):
-            categorical.append(col)
+        if pd.api.types.is_bool_dtype(df[col]) or pd.api.types.is_numeric_dtype(df[col]):
+            numeric.append(col)  # booleans are 0/1 numbers to every estimator
         else:
-            numeric.append(col)
+            categorical.append(col)
     return numeric, categorical
 
 
@@ -23,7 +23,11 @@ def to_model_frame(df: pd.DataFrame, numeric: list[str], categorical: list[str])
     """Numeric columns as float64 (nullable ints become NaN), categoricals as object strings."""
     out = pd.DataFrame(index=df.index)
     for c in numeric:
-        out[c] = pd.to_numeric(df[c], errors="coerce").astype("float64")
+        col = df[c]
+        if pd.api.types.is_bool_dtype(col) or col.dtype == object and col.map(type).eq(bool).all():
+            out[c] = col.astype("Float64").to_numpy(dtype="float64", na_value=float("nan"))
+        else:
+            out[c] = pd.to_numeric(col, errors="coerce").astype("float64")
     for c in categorical:
         col = df[c].astype(object)
         out[c] = col.where(col.notna(), None)

@@ -66,7 +66,7 @@ def test_init_then_run_on_your_own_data(project_dir, fmt, target, task, drop):
     assert list(gov["teams"]) == ["data-science"] and gov["classifications"] == {"agent_email": "pii"}
     assert "mlbp --config-dir" in (project_dir / "proj" / "README.md").read_text()
 
-    assert main(["--config-dir", str(conf), "stack.estimator.n_estimators=60"]) == 0
+    assert main(["--config-dir", str(conf), "stack.params.n_estimators=60"]) == 0
     run = _latest_run(project_dir)
     assert run["status"] == "done" and run["config"]["project"] == "tickets" and run["config"]["target"] == target
     facts = run["stages"]["validate"]["facts"]
