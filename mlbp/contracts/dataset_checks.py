@@ -12,11 +12,12 @@ Every failing check is reported at once, each naming its `contract.checks.<name>
 
 from __future__ import annotations
 
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from mlbp.engine.errors import MlbpError, Reason
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 KNOWN = ("min_rows", "max_rows", "target", "max_null_share", "min_distinct")
 

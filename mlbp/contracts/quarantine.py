@@ -14,9 +14,12 @@ no raw pii reaches a quarantine file read by a team without clearance.
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from mlbp.governance.policy import Policy, mask_value
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 CASE_COLUMNS = ["row", "column", "check", "value"]
 
@@ -34,6 +37,8 @@ def mask_cases(cases: pd.DataFrame, policy: Policy, team: str) -> pd.DataFrame:
 
 def quarantine_frame(df: pd.DataFrame, cases: pd.DataFrame, policy: Policy, team: str) -> pd.DataFrame:
     """Rows of df named in cases (already masked), governed, with their reasons in front."""
+    import pandas as pd
+
     if cases.empty:
         rows = df.iloc[0:0]
         return _front(policy.apply(rows, team)[0] if policy.enabled else rows, [], [], [], "contract")
@@ -53,6 +58,8 @@ def quarantine_frame(df: pd.DataFrame, cases: pd.DataFrame, policy: Policy, team
 def unparsed_frame(lines: pd.DataFrame, columns: list[str], policy: Policy, team: str) -> pd.DataFrame:
     """Unparseable source lines as quarantine rows. If the team may not see some column, the whole
     line is masked: which field holds the pii cannot be known for a line that does not parse."""
+    import pandas as pd
+
     hide = policy.enabled and bool(policy.hidden(team, columns))
     raw = lines["text"].astype(str)
     if hide:
@@ -68,6 +75,8 @@ def unparsed_frame(lines: pd.DataFrame, columns: list[str], policy: Policy, team
 
 
 def _front(rows: pd.DataFrame, index: list[int], reasons: list[str], failures: list, stage: str) -> pd.DataFrame:
+    import pandas as pd
+
     out = rows.copy()
     out.insert(0, "_row", pd.array(index, dtype="int64"))
     out.insert(1, "_stage", stage)

@@ -15,11 +15,12 @@ judged on the accepted rows (see `mlbp.contracts.dataset_checks`).
 
 from __future__ import annotations
 
-from typing import Any
-
-import pandera.pandas as pa
+from typing import TYPE_CHECKING, Any
 
 from mlbp.engine.errors import MlbpError, Reason
+
+if TYPE_CHECKING:
+    import pandera.pandas as pa
 
 DTYPES: dict[str, Any] = {
     "int": "Int64",  # nullable integer: a missing count is a null, not a float
@@ -46,6 +47,8 @@ def classifications(columns: dict[str, dict[str, Any]]) -> dict[str, str]:
 
 
 def build_schema(columns: dict[str, dict[str, Any]], strict: bool | str = False) -> pa.DataFrameSchema:
+    import pandera.pandas as pa  # here, not at import: building the run graph must stay cheap
+
     """Every problem in the spec is reported at once, each naming its `contract.columns.<col>` key."""
     problems = []
     cols = {}

@@ -10,10 +10,7 @@ stage writes: columns the running team may not see are masked or dropped in `cle
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import pandas as pd
-import pandera.pandas as pa
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from mlbp.contracts.dataset_checks import check_dataset
 from mlbp.contracts.quarantine import CASE_COLUMNS, mask_cases, quarantine_frame, unparsed_frame
@@ -22,6 +19,12 @@ from mlbp.engine.errors import MlbpError, Reason
 from mlbp.engine.stage import Stage, StageContext
 from mlbp.governance.policy import Policy
 from mlbp.io import read_frame, write_frame, write_json
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+if TYPE_CHECKING:
+    import pandera.pandas as pa
 
 MAX_PASSES = 10
 UNPARSED_FILE = "unparsed.parquet"
@@ -45,6 +48,9 @@ def find_failures(df: pd.DataFrame, schema: pa.DataFrameSchema, coerce_limit: fl
     Re-validates after removing bad rows, because a value that cannot be coerced makes pandera
     skip the column's later checks. A column whose values mostly fail to coerce (more than
     `coerce_limit` of its non-null values) is a column-level failure, not a pile of bad rows."""
+    import pandas as pd
+    from pandera.errors import SchemaErrors
+
     df = df.reset_index(drop=True)
     remaining = df
     failures: list[pd.DataFrame] = []
@@ -52,7 +58,7 @@ def find_failures(df: pd.DataFrame, schema: pa.DataFrameSchema, coerce_limit: fl
         try:
             accepted = schema.validate(remaining, lazy=True)
             break
-        except pa.errors.SchemaErrors as exc:
+        except SchemaErrors as exc:
             fc = exc.failure_cases.copy()
             row_level = fc[fc["index"].notna()]
             column_level = fc[fc["index"].isna()]
@@ -77,6 +83,8 @@ def find_failures(df: pd.DataFrame, schema: pa.DataFrameSchema, coerce_limit: fl
 
 
 def _isna(v: Any) -> bool:
+    import pandas as pd
+
     try:
         return bool(pd.isna(v))
     except (TypeError, ValueError):
@@ -144,6 +152,8 @@ class Validate(Stage):
         self.coerce_limit = coerce_limit
 
     def run(self, ctx: StageContext) -> None:
+        import pandas as pd
+
         raw = read_frame(ctx.input("raw"))
         unparsed = (read_frame(ctx.input("raw"), UNPARSED_FILE) if (ctx.input("raw") / UNPARSED_FILE).exists()
                     else pd.DataFrame(columns=["line", "text", "reason"]))

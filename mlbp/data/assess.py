@@ -12,15 +12,18 @@ stops the run unless `fail_run: false`, `warn` is reported). Thresholds (data.as
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from mlbp.data.signals import id_like, leakage_suspects, single_column_scores
 from mlbp.engine.errors import MlbpError, Reason
 from mlbp.engine.stage import Stage, StageContext
 from mlbp.io import read_frame, write_json
+
+if TYPE_CHECKING:
+    pass
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEFAULTS: dict[str, Any] = {
     "min_rows": 1000,
@@ -52,6 +55,9 @@ def _naive(ts: pd.Series) -> pd.Series:
 
 def arrival(ts: pd.Series, now: pd.Timestamp, window_days: int) -> dict[str, Any]:
     """Rows per day over the whole span and over the last `window_days` before the newest row."""
+    import numpy as np
+    import pandas as pd
+
     ts = _naive(pd.to_datetime(ts, errors="coerce")).dropna()
     days = pd.Series(1, index=ts).resample("D").sum()
     newest = ts.max()
@@ -70,6 +76,8 @@ def assess_frame(df: pd.DataFrame, target: str, task: str, time_column: str | No
                  thresholds: dict[str, Any], now: pd.Timestamp | None = None, seed: int = 0,
                  curve: dict[str, Any] | None = None) -> dict[str, Any]:
     """Measure and judge; returns the assessment (checks, verdict, reasons and the measurements)."""
+    import pandas as pd
+
     t = DEFAULTS | (thresholds or {})
     checks: list[dict[str, Any]] = []
 
@@ -170,6 +178,8 @@ class Assess(Stage):
         self.learning_curve = learning_curve
 
     def run(self, ctx: StageContext) -> None:
+        import pandas as pd
+
         from mlbp.data.assess_plots import plot_arrival, plot_learning_curve
 
         df = read_frame(ctx.input("clean"))

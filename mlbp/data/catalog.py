@@ -17,9 +17,8 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy import JSON, Column, Float, Integer, MetaData, String, Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -28,6 +27,9 @@ from mlbp.engine.errors import MlbpError, Reason
 from mlbp.governance.audit import AuditLog
 from mlbp.governance.policy import DEFAULT_CLASS, Policy
 from mlbp.io.database import engine_for
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 metadata = MetaData()
 
@@ -173,6 +175,8 @@ class Catalog:
     def read(self, name: str, team: str, policy: Policy, purpose: str, columns: list[str] | None = None,
              snapshot: str | None = None, audit: AuditLog | None = None) -> pd.DataFrame:
         """The dataset as `team` may see it. The read is audited even when it is refused."""
+        import pandas as pd
+
         entry = self.show(name, snapshot)
         snap = entry["snapshot"]
         log = audit or AuditLog(self.url)

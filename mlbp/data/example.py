@@ -8,8 +8,15 @@ missing values and a few deliberately invalid rows exercise the contract.
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+
+
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 # Bump when the generator's output changes, so cached ingests of the example are refreshed.
 GENERATOR_VERSION = 2
@@ -28,6 +35,9 @@ SEND_COST = {"email": 0.35, "app": 0.20, "sms": 0.55}
 def generate(n_rows: int = 50_000, seed: int = 7, start: str = "2026-01-01", months: int = 7,
              invalid_share: float = 0.004) -> pd.DataFrame:
     """Return `n_rows` offers sent over `months` months from `start`, deterministic for a seed."""
+    import numpy as np
+    import pandas as pd
+
     rng = np.random.default_rng(seed)
     n_customers = max(n_rows // 4, 10)
     cust = pd.DataFrame({
@@ -105,6 +115,8 @@ def generate(n_rows: int = 50_000, seed: int = 7, start: str = "2026-01-01", mon
 
 def _inject_invalid(df: pd.DataFrame, rng: np.random.Generator, share: float) -> pd.DataFrame:
     """Deliberately broken rows: each kind is one a contract must catch."""
+    import numpy as np
+
     n_bad = int(len(df) * share)
     if n_bad == 0:
         return df

@@ -15,15 +15,16 @@ import os
 import shutil
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-import pyarrow as pa
-import pyarrow.dataset as ds
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def frame_hash(df: pd.DataFrame) -> str:
     """A content hash of a frame that does not depend on Parquet writer details."""
+    import pandas as pd
+
     h = hashlib.sha256()
     h.update(",".join(f"{c}:{t}" for c, t in df.dtypes.astype(str).items()).encode())
     h.update(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
@@ -31,6 +32,8 @@ def frame_hash(df: pd.DataFrame) -> str:
 
 
 def partition_values(df: pd.DataFrame, column: str | None, by: str) -> pd.Series | None:
+    import pandas as pd
+
     if not column or column not in df.columns:
         return None
     ts = pd.to_datetime(df[column], errors="coerce")
@@ -41,6 +44,9 @@ def partition_values(df: pd.DataFrame, column: str | None, by: str) -> pd.Series
 def write_snapshot(df: pd.DataFrame, lake: str | Path, dataset: str, partition_column: str | None = None,
                    partition_by: str = "month", meta: dict[str, Any] | None = None) -> dict[str, Any]:
     """Write (or reuse) the snapshot of df; returns where it is and what it holds."""
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
     digest = frame_hash(df)
     root = Path(lake) / dataset
     final = root / f"snapshot={digest[:16]}"

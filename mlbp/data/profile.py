@@ -7,10 +7,15 @@ statistics against new data without the raw reference rows.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
+if TYPE_CHECKING:
+    pass
+
+
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 N_QUANTILES = 1001  # probabilities 0, 0.001, ..., 1
 N_BINS = 50
@@ -20,6 +25,9 @@ LOW_CARDINALITY = 20  # numeric columns with at most this many distinct values a
 
 
 def profile_column(s: pd.Series) -> dict[str, Any]:
+    import numpy as np
+    import pandas as pd
+
     n = len(s)
     nulls = int(s.isna().sum())
     out: dict[str, Any] = {"dtype": str(s.dtype), "count": n, "null_share": round(nulls / n, 6) if n else 0.0}

@@ -7,14 +7,20 @@ high-cardinality column cannot score by memorizing) or |Spearman rho| (regressio
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
+if TYPE_CHECKING:
+    import numpy as np
+
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def id_like(df: pd.DataFrame, features: list[str], share: float = 0.95) -> list[str]:
     """Text or integer columns whose values are (nearly) all distinct: keys, not features."""
+    import pandas as pd
+
     out = []
     for c in features:
         s = df[c].dropna()
@@ -29,6 +35,9 @@ def id_like(df: pd.DataFrame, features: list[str], share: float = 0.95) -> list[
 
 def _encode_out_of_fold(x: pd.Series, y: np.ndarray, seed: int) -> np.ndarray:
     """Each row gets the target mean of its category in the *other* half of the rows."""
+    import numpy as np
+    import pandas as pd
+
     rng = np.random.default_rng(seed)
     fold = rng.random(len(x)) < 0.5
     codes, _ = pd.factorize(x.astype(object), use_na_sentinel=False)
@@ -44,6 +53,9 @@ def _encode_out_of_fold(x: pd.Series, y: np.ndarray, seed: int) -> np.ndarray:
 
 
 def _numeric(x: pd.Series) -> np.ndarray:
+    import numpy as np
+    import pandas as pd
+
     v = pd.to_numeric(x, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
     if np.isnan(v).all():
         return np.zeros(len(v))
@@ -53,6 +65,8 @@ def _numeric(x: pd.Series) -> np.ndarray:
 def single_column_scores(df: pd.DataFrame, target: str, task: str, features: list[str], seed: int = 0,
                          max_rows: int = 20_000) -> dict[str, float]:
     """How well each column alone predicts the target (AUC, or |rho| for regression)."""
+    import numpy as np
+    import pandas as pd
     from scipy.stats import spearmanr
     from sklearn.metrics import roc_auc_score
 

@@ -12,11 +12,12 @@ names it, e.g. `conf/data/csv.yaml`::
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from mlbp.engine.errors import MlbpError, Reason
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class ExampleSource:
@@ -62,6 +63,8 @@ class CsvSource:
         self.rejected: pd.DataFrame | None = None
 
     def read(self) -> pd.DataFrame:
+        import pandas as pd
+
         path = _existing(self.path, self.name)
         if path.is_dir():
             raise MlbpError(f"source '{self.name}': {path} is a folder, not a CSV file", reason=Reason.SOURCE,
@@ -88,6 +91,8 @@ class CsvSource:
     def _scan(self, path: Path) -> tuple[list[str], pd.DataFrame]:
         """One pass with the csv module: the header, and every line with the wrong field count."""
         import csv
+
+        import pandas as pd
 
         lines, texts, reasons = [], [], []
         try:
@@ -141,6 +146,8 @@ class ParquetSource:
         self.columns = columns
 
     def read(self) -> pd.DataFrame:
+        import pandas as pd
+
         path = _existing(self.path, self.name)
         if path.is_dir() and not any(path.rglob("*.parquet")):
             raise MlbpError(f"source '{self.name}': folder {path} holds no .parquet files", reason=Reason.SOURCE,
@@ -190,6 +197,7 @@ class SqlSource:
         self.parse_dates = parse_dates or []
 
     def read(self) -> pd.DataFrame:
+        import pandas as pd
         from sqlalchemy import create_engine, text
         from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
@@ -256,6 +264,8 @@ class CombinedSource:
         self.rejected: pd.DataFrame | None = None
 
     def read(self) -> pd.DataFrame:
+        import pandas as pd
+
         if self.how not in ("stack", "join"):
             raise MlbpError("unknown way to combine sources", reason=Reason.CONFIG, key="data.source.how",
                             expected="stack | join", got=self.how)

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import shutil
-from typing import Any, ClassVar
-
-import joblib
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from mlbp.data.profile import profile_frame
 from mlbp.engine.stage import Stage, StageContext
 from mlbp.io import read_frame, read_json, write_frame, write_json
 from mlbp.registry.bundle import load, write_manifest
 from mlbp.stacks.predict import predict_frame
+
+if TYPE_CHECKING:
+    pass
 
 
 def signature(info: dict[str, Any], contract_columns: dict[str, Any], train) -> dict[str, Any]:
@@ -86,6 +87,8 @@ class Package(Stage):
         self.golden_rows = golden_rows
 
     def run(self, ctx: StageContext) -> None:
+        import joblib
+
         out = ctx.output("bundle")
         info = read_json(ctx.input("model"), "model.json")
         card = read_json(ctx.input("scorecard"), "scorecard.json")

@@ -23,11 +23,12 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from mlbp.engine.errors import MlbpError, Reason
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 RULES = ("allow", "mask", "deny")
 DEFAULT_CLASS = "public"
@@ -57,6 +58,8 @@ def load_key(key_env: str | None = "MLBP_MASK_KEY", key_file: str | Path | None 
 
 
 def mask_value(value: Any, key: bytes) -> str | None:
+    import pandas as pd
+
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return None
     digest = hmac.new(key, str(value).encode(), hashlib.sha256).hexdigest()
@@ -65,6 +68,8 @@ def mask_value(value: Any, key: bytes) -> str | None:
 
 def mask_series(s: pd.Series, key: bytes) -> pd.Series:
     """Mask each distinct value once (vectorized over the factorized codes); nulls stay null."""
+    import pandas as pd
+
     codes, uniques = pd.factorize(s.astype(object), use_na_sentinel=True)
     masked = pd.array([mask_value(u, key) for u in uniques] + [None], dtype="str")
     return pd.Series(masked[codes], index=s.index, name=s.name, dtype="str")
@@ -139,6 +144,8 @@ class Policy:
 
     def mask_values(self, column: str, values: pd.Series, team: str) -> pd.Series:
         """Values taken from `column` (e.g. failure cases) as this team may see them; denied -> null."""
+        import pandas as pd
+
         r = self.rule(team, column)
         if r == "allow":
             return values

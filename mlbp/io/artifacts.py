@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 FRAME_FILE = "data.parquet"
 
@@ -19,6 +21,8 @@ def write_frame(df: pd.DataFrame, folder: Path, name: str = FRAME_FILE) -> Path:
 
 
 def read_frame(folder: Path, name: str = FRAME_FILE, columns: list[str] | None = None) -> pd.DataFrame:
+    import pandas as pd
+
     return pd.read_parquet(Path(folder) / name, columns=columns)
 
 

@@ -9,15 +9,21 @@ YAML (conf/evaluation)::
 
 from __future__ import annotations
 
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from mlbp.engine.errors import MlbpError, Reason
 
+if TYPE_CHECKING:
+    import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 def _signed_sum(df: pd.DataFrame, spec: dict[str, list[str]] | None, key: str) -> np.ndarray:
+    import numpy as np
+    import pandas as pd
+
     total = np.zeros(len(df))
     for sign, cols in (("add", 1.0), ("subtract", -1.0)):
         for col in (spec or {}).get(sign, []) or []:
@@ -45,6 +51,9 @@ def value_columns(business: dict[str, Any]) -> list[str]:
 
 def profit_curve(y: np.ndarray, score: np.ndarray, v_pos: np.ndarray, v_neg: np.ndarray) -> pd.DataFrame:
     """Profit of acting on everyone scoring >= each threshold, vectorized over sorted scores."""
+    import numpy as np
+    import pandas as pd
+
     order = np.argsort(-score, kind="stable")
     s, gain = score[order], np.where(y[order] == 1, v_pos[order], v_neg[order])
     cum = np.cumsum(gain)
@@ -56,6 +65,8 @@ def profit_curve(y: np.ndarray, score: np.ndarray, v_pos: np.ndarray, v_neg: np.
 
 def profit_at(y: np.ndarray, score: np.ndarray, v_pos: np.ndarray, v_neg: np.ndarray, threshold: float) -> float:
     """Profit of acting on every row scoring >= threshold."""
+    import numpy as np
+
     act = score >= threshold
     return float(np.where(y[act] == 1, v_pos[act], v_neg[act]).sum())
 
@@ -69,6 +80,9 @@ def best_threshold(y: np.ndarray, score: np.ndarray, v_pos: np.ndarray, v_neg: n
 
 def lift_curve(y: np.ndarray, score: np.ndarray, points: int = 50) -> pd.DataFrame:
     """Positive rate in the top share of rows / the overall positive rate, at `points` shares."""
+    import numpy as np
+    import pandas as pd
+
     order = np.argsort(-score, kind="stable")
     base = float(np.mean(y)) if len(y) else 0.0
     cum = np.cumsum(y[order])
@@ -81,6 +95,8 @@ def business_summary(y: np.ndarray, score: np.ndarray, v_pos: np.ndarray, v_neg:
                      top_k: tuple[float, ...] = (0.05, 0.1, 0.2), threshold: float | None = None) -> dict[str, Any]:
     """Profit at `threshold` (chosen elsewhere, e.g. on out-of-fold scores) or, if None, at the best
     threshold of these rows; always also the best achievable on these rows and acting on all / none."""
+    import numpy as np
+
     curve = profit_curve(y, score, v_pos, v_neg)
     best = curve.loc[curve["profit"].idxmax()]
     best_profit = max(float(best["profit"]), 0.0)  # acting on no one earns 0

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any, ClassVar
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from mlbp.engine.errors import MlbpError
 from mlbp.engine.stage import Stage, StageContext
@@ -25,6 +23,9 @@ from mlbp.stacks.business import business_summary, lift_curve, profit_curve, row
 from mlbp.stacks.features import to_model_frame
 from mlbp.stacks.metrics import PRIMARY, QUALITY, score_model
 from mlbp.stacks.total import DEFAULT_SCALES, subscores, weighted_total
+
+if TYPE_CHECKING:
+    import numpy as np
 
 DEFAULT_SCORECARD: dict[str, Any] = {
     "cv": {"folds": 3, "seeds": [1, 2], "max_rows": None},
@@ -232,6 +233,8 @@ class Evaluate(Stage):
 
     def _plots(self, out: Any, card: dict[str, Any], df: Any, y: np.ndarray, scores: np.ndarray,
                extra: dict[str, Any]) -> list[str]:
+        import numpy as np
+
         from mlbp.stacks import plots
 
         made = []

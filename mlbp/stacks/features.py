@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def feature_columns(df: pd.DataFrame, target: str, exclude: list[str] | None = None) -> tuple[list[str], list[str]]:
     """(numeric, categorical) feature names, in frame order."""
+    import pandas as pd
+
     skip = {target, *(exclude or [])}
     numeric, categorical = [], []
     for col in df.columns:
@@ -21,6 +26,8 @@ def feature_columns(df: pd.DataFrame, target: str, exclude: list[str] | None = N
 
 def to_model_frame(df: pd.DataFrame, numeric: list[str], categorical: list[str]) -> pd.DataFrame:
     """Numeric columns as float64 (nullable ints become NaN), categoricals as object strings."""
+    import pandas as pd
+
     out = pd.DataFrame(index=df.index)
     for c in numeric:
         col = df[c]

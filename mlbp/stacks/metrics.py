@@ -3,11 +3,15 @@
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def classification_metrics(y: np.ndarray, proba: np.ndarray) -> dict[str, float]:
     """proba: (n,) positive-class probability for binary, (n, k) for multiclass."""
+    import numpy as np
     from sklearn import metrics as skm
 
     if proba.ndim == 1:
@@ -30,6 +34,7 @@ def classification_metrics(y: np.ndarray, proba: np.ndarray) -> dict[str, float]
 
 
 def regression_metrics(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+    import numpy as np
     from sklearn import metrics as skm
 
     return {
@@ -42,6 +47,8 @@ def regression_metrics(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
 def score_model(model, X, y: np.ndarray, task: str) -> tuple[dict[str, float], np.ndarray]:
     """(metrics, scores): scores are positive-class probabilities (binary), probabilities (multiclass)
     or predictions (regression)."""
+    import numpy as np
+
     if task == "regression":
         pred = np.asarray(model.predict(X), dtype=float)
         return regression_metrics(y, pred), pred

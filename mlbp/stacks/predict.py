@@ -3,16 +3,22 @@ the batch scorer and the server, so every hand-off computes the same numbers."""
 
 from __future__ import annotations
 
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from mlbp.stacks.features import to_model_frame
+
+if TYPE_CHECKING:
+    pass
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def predict_frame(model: Any, info: dict[str, Any], df: pd.DataFrame, threshold: float | None = None) -> pd.DataFrame:
     """`info` is the model's (or bundle signature's) task, numeric and categorical lists."""
+    import numpy as np
+    import pandas as pd
+
     X = to_model_frame(df, info["numeric"], info["categorical"])
     task = info["task"]
     if task == "regression":

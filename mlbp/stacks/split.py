@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
-import pandas as pd
+from typing import TYPE_CHECKING, ClassVar
 
 from mlbp.engine.errors import MlbpError, Reason
 from mlbp.engine.stage import Stage, StageContext
 from mlbp.io import read_frame, write_frame, write_json
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 def time_split(df: pd.DataFrame, time_column: str, holdout_months: int = 1, holdout_days: int | None = None
                ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """Rows in the newest `holdout_months` calendar months (or the last `holdout_days` days) are held out."""
+    import pandas as pd
+
     if time_column not in df.columns:
         raise MlbpError(f"time column '{time_column}' is not in the data", reason=Reason.CONFIG, key="time_column",
                         expected=list(df.columns), got=time_column)

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any, ClassVar
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from mlbp.engine.errors import MlbpError, Reason
 from mlbp.engine.stage import Stage, StageContext
@@ -14,11 +11,19 @@ from mlbp.io import read_frame, write_json
 from mlbp.stacks.build import TASKS, build_pipeline, thread_limit
 from mlbp.stacks.features import feature_columns, to_model_frame
 
+if TYPE_CHECKING:
+    pass
+
+if TYPE_CHECKING:
+    import pandas as pd
+
 __all__ = ["TASKS", "Train", "build_pipeline", "fit_stack"]
 
 
 def fit_stack(stack: dict[str, Any], df: pd.DataFrame, target: str, task: str, exclude: list[str], seed: int
               ) -> tuple[Any, dict[str, Any]]:
+    import numpy as np
+
     if target not in df.columns:
         raise MlbpError(f"target '{target}' is not in the training data", reason=Reason.CONFIG, key="target",
                         expected=list(df.columns), got=target)
