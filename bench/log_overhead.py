@@ -2,9 +2,12 @@
 
     .venv/bin/python bench/log_overhead.py              # wrk, concurrency 32, 10 s per round, 4 rounds
 
-The deployment's REST server lives on another branch; this stand-in is a minimal FastAPI +
-uvicorn endpoint whose "model" is nearly free (a weighted sum), so the sink's cost is measured
-against the cheapest possible request, the hardest case for the 0.9x target. Each request logs one
+    .venv/bin/python bench/log_overhead.py --bundle .mlbp/registry/<model>/v1   # the real `mlbp` server
+
+With --bundle the rounds run against mlbp's own server (`python -m mlbp.deploy.launch`, with and
+without `--prediction-log`) on a golden row of that bundle. Without it, a stand-in: a minimal
+FastAPI + uvicorn endpoint whose "model" is nearly free (a weighted sum), so the sink's cost is
+measured against the cheapest possible request, the hardest case for the 0.9x target. Each request logs one
 record with 12 inputs, the same shape `mlbp serve` hands the sink. Rounds alternate off/on so
 noise from other processes on the machine hits both. Needs `wrk` (apt-get install wrk).
 """
@@ -67,16 +70,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def run_round(workdir: Path, log_root: Path | None, seconds: int, conns: int) -> float:
+def run_round(workdir: Path, log_root: Path | None, seconds: int, conns: int, bundle: Path | None = None) -> float:
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(workdir)}
     env.pop("LOG_ROOT", None)
-    if log_root is not None:
-        env["LOG_ROOT"] = str(log_root)
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "bench_app:app", "--host", "127.0.0.1", "--port",
-                             str(port), "--log-level", "warning", "--no-access-log"], cwd=workdir, env=env)
+    if bundle is not None:
+        cmd = [sys.executable, "-m", "mlbp.deploy.launch", "--bundle", str(bundle), "--port", str(port)]
+        if log_root is not None:
+            cmd += ["--prediction-log", str(log_root)]
+    else:
+        if log_root is not None:
+            env["LOG_ROOT"] = str(log_root)
+        cmd = [sys.executable, "-m", "uvicorn", "bench_app:app", "--host", "127.0.0.1", "--port", str(port),
+               "--log-level", "warning", "--no-access-log"]
+    proc = subprocess.Popen(cmd, cwd=workdir, env=env)
     try:
-        body = json.dumps({f"x{i}": i * 0.5 for i in range(12)}).encode()
+        body = (workdir / "row.json").read_bytes()
         for _ in range(100):
             try:
                 req = urllib.request.Request(f"http://127.0.0.1:{port}/predict", data=body,
@@ -122,12 +131,22 @@ def main() -> None:
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--rounds", type=int, default=4)
     ap.add_argument("--connections", type=int, default=32)
+    ap.add_argument("--bundle", type=Path, help="measure mlbp's own server on this bundle's golden row")
     args = ap.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install wrk)")
     work = Path(tempfile.mkdtemp(prefix="mlbp-logbench-"))
     (work / "bench_app.py").write_text(APP)
-    (work / "post.lua").write_text(LUA % json.dumps({f"x{i}": i * 0.5 for i in range(12)}))
+    row = {f"x{i}": i * 0.5 for i in range(12)}
+    if args.bundle is not None:
+        import pandas as pd
+
+        sig = json.loads((args.bundle / "manifest.json").read_text())["signature"]
+        feats = sig["numeric"] + sig["categorical"]
+        golden = pd.read_parquet(args.bundle / "golden.parquet").iloc[[0]][feats]
+        row = json.loads(golden.to_json(orient="records"))[0]
+    (work / "row.json").write_text(json.dumps(row))
+    (work / "post.lua").write_text(LUA % json.dumps(row))
     w_us, f_us = sink_cost()
     print(f"sink CPU per record: write() {w_us:.1f} µs on the request thread + flush {f_us:.1f} µs in the "
           "background thread")
@@ -137,7 +156,7 @@ def main() -> None:
         pair = {}
         for logging_on in ((True, False) if first_on else (False, True)):
             pair[logging_on] = run_round(work, work / f"log{r}" if logging_on else None, args.seconds,
-                                         args.connections)
+                                         args.connections, args.bundle)
         off.append(pair[False])
         on.append(pair[True])
         ratios.append(pair[True] / pair[False])

@@ -53,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port-file")
     p.add_argument("--micro-batch", action="store_true")
     p.add_argument("--no-fast-path", action="store_true")
+    p.add_argument("--prediction-log", help="log every prediction as partitioned Parquet under this folder")
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     try:
@@ -60,7 +61,12 @@ def main(argv: list[str] | None = None) -> int:
     except MlbpError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    server = Server(variants, ServeOptions(micro_batch=a.micro_batch))
+    sink = None
+    if a.prediction_log:
+        from mlbp.monitor.prediction_log import PredictionLog
+
+        sink = PredictionLog(a.prediction_log)
+    server = Server(variants, ServeOptions(micro_batch=a.micro_batch), sink=sink)
     serve(server, a.host, a.port, port_file=a.port_file)
     return 0
 
