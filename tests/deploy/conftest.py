@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import threading
 import time
 from pathlib import Path
@@ -13,10 +12,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mlbp.cli import main
 from mlbp.deploy.app import ServeOptions, Server
 from mlbp.deploy.launch import bind, uvicorn_server
 from mlbp.deploy.variants import Source, Variants
+from tests.pipeline_runs import run_pipeline_in
 
 SMALL = ["experiment=quick", "data.source.n_rows=4000", "pipeline.stages.serve_check=null",
          "pipeline.stages.report=null"]
@@ -25,13 +24,7 @@ SMALL = ["experiment=quick", "data.source.n_rows=4000", "pipeline.stages.serve_c
 @pytest.fixture(scope="session")
 def example(tmp_path_factory):
     """A project folder where the default pipeline ran: registry v1 (champion) + its bundle."""
-    root = tmp_path_factory.mktemp("example")
-    old = os.getcwd()
-    os.chdir(root)
-    try:
-        assert main(SMALL) == 0
-    finally:
-        os.chdir(old)
+    root = run_pipeline_in(tmp_path_factory.mktemp("example"), SMALL)
     bundle = root / ".mlbp" / "registry" / "restaurant-offers" / "v1"
     manifest = json.loads((bundle / "manifest.json").read_text())
     return {"root": root, "bundle": bundle, "db": f"sqlite:///{root}/.mlbp/mlbp.db",

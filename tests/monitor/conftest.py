@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 from monitor_fixtures import SMALL
 
-from mlbp.cli import main
+from tests.pipeline_runs import run_pipeline_in
 
 
 @pytest.fixture(scope="session")
 def project(tmp_path_factory) -> Path:
     """A project folder whose .mlbp registry has `restaurant-offers` v1 as champion."""
-    root = tmp_path_factory.mktemp("monitor_project")
-    old = os.getcwd()
-    os.chdir(root)
-    try:
-        assert main(SMALL) == 0
-    finally:
-        os.chdir(old)
+    root = run_pipeline_in(tmp_path_factory.mktemp("monitor_project"), SMALL)
     assert (root / ".mlbp" / "registry" / "restaurant-offers" / "v1" / "profile.json").exists()
     return root
 
