@@ -121,7 +121,8 @@ def main() -> int:
         raw = raw_booster_rows_per_s(bundle, small)  # measured again beside each run: the machine is shared
         ours = score_in_subprocess(bundle, small, tmp / f"out-1m-{backend}", a.n_jobs, backend)
         print(f"{a.rows:,} rows: raw booster predict {raw:,.0f} rows/s; mlbp score {ours['rows_per_second']:,} rows/s "
-              f"({ours['seconds']}s, engine local, {backend} n_jobs={a.n_jobs})")
+              f"({ours['seconds']}s scoring after {ours.get('load_seconds', 0)}s loading the bundle in this process; "
+              f"engine local, {backend} n_jobs={a.n_jobs})")
         ratio = ours["rows_per_second"] / raw
         print(f"rows/s ratio mlbp ({backend}) / raw booster: {ratio:.2f}  target >= 0.9  "
               f"{'PASS' if ratio >= 0.9 else 'MISS'}")

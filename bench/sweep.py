@@ -3,7 +3,7 @@ n_jobs=2) vs Hydra's basic sequential launcher, side by side in the same run; th
 run manifests that the data stages ran once per sweep (cache_hit false in exactly one job).
 
     python bench/sweep.py                    # 4 stacks, 30,000 rows
-    python bench/sweep.py --rows 50000 --stacks logistic,lightgbm,xgboost,hist_gbm
+    python bench/sweep.py --rows 50000 --stacks hist_gbm,lightgbm,logistic,xgboost
 
 Each sweep runs in a fresh project folder (its own store), so both compute the data stages once
 and both pay the same start-up costs. Target: parallel at least 1.6x faster on 2 cores.
@@ -55,7 +55,7 @@ def data_stage_proof(runs: list[dict]) -> dict[str, int]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=30000)
-    ap.add_argument("--stacks", default="logistic,lightgbm,xgboost,hist_gbm")
+    ap.add_argument("--stacks", default="hist_gbm,lightgbm,logistic,xgboost")  # the order stack=glob(*) gives
     args = ap.parse_args()
     n = len(args.stacks.split(","))
     root = Path(tempfile.mkdtemp(prefix="mlbp-bench-sweep-"))
