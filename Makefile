@@ -32,8 +32,10 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check mlbp tests bench
 	$(BIN)/lint-imports
 
+# every benchmark in turn; each prints its ratio against the limit it chases (serve/log need `wrk`)
+BENCHES = cache_ratio data_stages sweep serve score drift bandit log_overhead registry_concurrency
 bench: $(VENV)/.installed-dev
-	$(BIN)/python bench/run_all.py
+	@for b in $(BENCHES); do echo "== bench/$$b.py"; $(BIN)/python bench/$$b.py || echo "(bench/$$b.py exited $$?)"; done
 
 clean:
 	rm -rf $(VENV) outputs multirun .mlbp
