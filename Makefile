@@ -31,6 +31,7 @@ test-slow: $(VENV)/.installed-dev
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check mlbp tests bench
 	$(BIN)/lint-imports
+	$(BIN)/mypy mlbp/engine
 
 # every benchmark in turn; each prints its ratio against the limit it chases (serve/log need `wrk`)
 BENCHES = cache_ratio data_stages sweep serve score drift bandit log_overhead registry_concurrency

@@ -131,7 +131,7 @@ def _stable_order(nodes: list[Node], producer: dict[str, str], position: dict[st
     remaining = {n.name: {producer[a] for a in n.needs.values()} for n in nodes}
     done: list[str] = []
     while remaining:
-        ready = sorted((n for n, deps in remaining.items() if deps <= set(done)), key=position.get)
+        ready = sorted((n for n, deps in remaining.items() if deps <= set(done)), key=lambda n: position[n])
         if not ready:
             return []
         done.append(ready[0])
