@@ -32,6 +32,8 @@ def run(cfg: DictConfig, args: list[str]) -> int:
     started = time.time()
     run_dir = _run_dir()
     multirun = HydraConfig.get().mode == RunMode.MULTIRUN
+    if multirun:
+        _share_cores(OmegaConf.select(HydraConfig.get(), "launcher.n_jobs", default=None))
     only = OmegaConf.select(cfg, "only")
     result: dict = {"run_dir": str(run_dir), "overrides": list(HydraConfig.get().overrides.task)}
     try:
@@ -79,6 +81,19 @@ def _objective(cfg: DictConfig, artifacts: dict[str, str]) -> dict:
     if name == "primary" and value is not None and not card.get("higher_is_better", True):
         value = -value  # sweepers maximize; a lower-is-better metric is negated
     return {"objective": value, "objective_name": name, "blessed": card.get("blessed"), "stack": card.get("stack")}
+
+
+def _share_cores(n_jobs: object) -> None:
+    """Jobs of a parallel sweep split the cores: each job's native thread pools (OpenMP, BLAS) get
+    cores // n_jobs, inherited by the subprocesses its smoke stages start, so side-by-side jobs do
+    not oversubscribe the machine. A value the user exported wins."""
+    import os
+
+    if not isinstance(n_jobs, int) or n_jobs <= 1:
+        return
+    threads = str(max(1, (os.cpu_count() or 1) // n_jobs))
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, threads)
 
 
 def graph(cfg: DictConfig, args: list[str]) -> int:
