@@ -68,8 +68,11 @@ class Runner:
             node = self.graph.nodes[name]
             self.manifest.stages[name] = StageRecord(name=name, target=target_name(node), config=node.config)
         hashes: dict[str, str] = {}  # artifact name -> object hash
+        pending = list(order)
         try:
-            for i, name in enumerate(order, 1):
+            for i in range(1, len(order) + 1):
+                name = self._next(pending, hashes)
+                pending.remove(name)
                 self.observer.stage_started(name, i, len(order))
                 rec = self._run_node(self.graph.nodes[name], hashes)
                 self.observer.stage_finished(rec)
@@ -82,6 +85,31 @@ class Runner:
                 self.manifest.status = "done"
             self.manifest.write(self.manifest_path)
         return self.manifest
+
+    def _next(self, pending: list[str], hashes: dict[str, str]) -> str:
+        """The next stage to run: the first pending one (run order is topological, so it is
+        ready) unless another process holds its lock — a sibling sweep job computing the same
+        stage — in which case a later ready, cacheable stage whose lock is free goes first, so
+        this job works instead of waiting. With nothing else ready it waits for the first."""
+        first = self.graph.nodes[pending[0]]
+        if not first.stage.cacheable or not self._busy(first, hashes):
+            return pending[0]
+        for name in pending[1:]:
+            node = self.graph.nodes[name]
+            if not node.stage.cacheable:
+                break  # stages with effects outside the store keep their place in the order
+            ready = all(a in hashes for a in node.needs.values())
+            if ready and not self._busy(node, hashes):
+                return name
+        return pending[0]
+
+    def _busy(self, node: Node, hashes: dict[str, str]) -> bool:
+        try:
+            fp = fingerprint(target_name(node), node.config, {a: hashes[a] for a in node.needs.values()},
+                             node.stage.external_state())
+        except Exception:  # noqa: BLE001 - the stage itself will report this when it runs
+            return False
+        return self.store.is_locked(fp)
 
     def _run_node(self, node: Node, hashes: dict[str, str]) -> StageRecord:
         rec = self.manifest.stages[node.name]

@@ -98,6 +98,19 @@ class ArtifactStore:
     def record(self, fingerprint: str, record: dict[str, Any]) -> None:
         write_json_atomic(self.root / "stages" / f"{fingerprint}.json", record)
 
+    def is_locked(self, fingerprint: str) -> bool:
+        """Whether another process (or open file) holds the lock for fingerprint right now."""
+        path = self.root / "locks" / f"{fingerprint}.lock"
+        if not path.exists():
+            return False
+        with open(path, "a") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(fh, fcntl.LOCK_UN)
+            return False
+
     @contextlib.contextmanager
     def lock(self, fingerprint: str) -> Iterator[None]:
         """An exclusive inter-process lock per fingerprint (blocking)."""

@@ -54,3 +54,18 @@ class Sum(Stage):
         self.calls.append("sum")
         nums = [int(x) for x in (ctx.input("doubled") / "part1.txt").read_text().split()]
         (ctx.output("total") / "total.txt").write_text(str(sum(nums)))
+
+
+class Count(Stage):
+    """Independent of Double: what a waiting job can do while a sibling computes Double."""
+
+    needs: ClassVar[tuple[str, ...]] = ("numbers",)
+    makes: ClassVar[tuple[str, ...]] = ("count",)
+
+    def __init__(self, calls: list | None = None) -> None:
+        self.calls = calls if calls is not None else []
+
+    def run(self, ctx: StageContext) -> None:
+        self.calls.append("count")
+        n = len((ctx.input("numbers") / "numbers.txt").read_text().split())
+        (ctx.output("count") / "count.txt").write_text(str(n))

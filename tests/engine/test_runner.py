@@ -130,3 +130,44 @@ def test_manifest_records_lineage(tmp_path, data):
     assert double["outputs"] == {"doubled": m.artifacts()["doubled"]}
     assert double["config"] == {"factor": 2} and double["facts"] == {"count": 3}
     assert len(double["fingerprint"]) == 64 and double["seconds"] >= 0
+
+
+def test_a_stage_a_sibling_is_computing_is_passed_over_while_other_work_is_ready(tmp_path, data):
+    """Two sweep jobs share a store: while another process holds a stage's lock, the runner does
+    other ready work first, then waits, then takes the sibling's result (or computes it)."""
+    import fcntl
+    import threading
+    import time
+
+    from mlbp.engine.fingerprint import fingerprint
+    from mlbp.engine.runner import target_name
+    from tests.engine.stages import Count
+
+    def graph(calls):
+        g = build(data, calls)
+        count = Count(calls)
+        nodes = [*g.nodes.values(), Node(name="count", stage=count, needs={"numbers": "numbers"},
+                                          makes={"count": "count"})]
+        return Graph(nodes)
+
+    first, store = run(tmp_path, graph([]), "r0")  # fills the store; then a new config for double
+    g = graph(calls := [])
+    double = g.nodes["double"]
+    double.config = {"factor": 2, "changed": True}
+    g.nodes["count"].config = {"changed": True}
+    fp = fingerprint(target_name(double), double.config, {"numbers": first.artifacts()["numbers"]})
+    lock_path = store.root / "locks" / f"{fp}.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "w") as held:  # "another process" is computing double
+        fcntl.flock(held, fcntl.LOCK_EX)
+        t = threading.Thread(target=lambda: Runner(g, store, tmp_path / "r1").run())
+        t.start()
+        deadline = time.time() + 20
+        while "count" not in calls and time.time() < deadline:
+            time.sleep(0.02)
+        assert calls == ["count"]  # did the independent work instead of waiting for double
+        fcntl.flock(held, fcntl.LOCK_UN)
+    t.join(timeout=30)
+    assert calls == ["count", "double"]  # sum: same doubled bytes as before, so a cache hit
+    manifest = json.loads((tmp_path / "r1" / "run.json").read_text())
+    assert list(manifest["stages"]) == ["source", "double", "sum", "count"]  # the record keeps graph order
