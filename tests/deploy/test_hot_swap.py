@@ -13,19 +13,24 @@ from mlbp.registry.store import Registry
 from .conftest import running
 
 
-def test_alias_move_swaps_without_dropping_a_request(example, good_row, tmp_path):
+def two_versions(example, tmp_path):
+    """A private registry (the session's stays at v1) with v1 as champion, v2 registered, and a
+    variant that follows the champion alias."""
     import shutil
 
-    # a private registry so the session's registry stays at v1
     root = tmp_path / "registry"
     db = f"sqlite:///{tmp_path}/reg.db"
     reg = Registry(db, root)
     v1 = reg.register("restaurant-offers", example["bundle"], "sha-one")
     reg.set_alias("restaurant-offers", "champion", v1["version"])
-    copy = tmp_path / "bundle2"
-    shutil.copytree(example["bundle"], copy)
-    v2 = reg.register("restaurant-offers", copy, "sha-two")
+    shutil.copytree(example["bundle"], tmp_path / "bundle2")
+    v2 = reg.register("restaurant-offers", tmp_path / "bundle2", "sha-two")
     variants = Variants({"champion": Source(db=db, root=str(root), model="restaurant-offers", ref="champion")})
+    return reg, root, v2, variants
+
+
+def test_alias_move_swaps_without_dropping_a_request(example, good_row, tmp_path):
+    reg, root, v2, variants = two_versions(example, tmp_path)
     server = Server(variants, ServeOptions(poll_seconds=0.2))
     statuses: list[int] = []
     versions: set[str] = set()
@@ -61,18 +66,8 @@ def test_alias_move_swaps_without_dropping_a_request(example, good_row, tmp_path
 
 
 def test_a_broken_new_version_keeps_the_old_one_serving(example, good_row, tmp_path):
-    import shutil
-
-    root = tmp_path / "registry"
-    db = f"sqlite:///{tmp_path}/reg.db"
-    reg = Registry(db, root)
-    v1 = reg.register("restaurant-offers", example["bundle"], "sha-one")
-    reg.set_alias("restaurant-offers", "champion", v1["version"])
-    copy = tmp_path / "bundle2"
-    shutil.copytree(example["bundle"], copy)
-    v2 = reg.register("restaurant-offers", copy, "sha-two")
+    reg, root, v2, variants = two_versions(example, tmp_path)
     (root / "restaurant-offers" / "v2" / "model.joblib").write_bytes(b"tampered")
-    variants = Variants({"champion": Source(db=db, root=str(root), model="restaurant-offers", ref="champion")})
     with running(Server(variants, ServeOptions(poll_seconds=0))) as s, s.client() as c:
         reg.set_alias("restaurant-offers", "champion", v2["version"])
         assert c.post("/admin/reload").json()["changed"] == []
