@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+
 import pytest
+
+
+def pytest_configure(config):
+    """Compiled LightGBM forests go to a throw-away cache, not the user's ~/.cache (set before any
+    worker process starts, so joblib and Dask workers inherit it)."""
+    os.environ.setdefault("MLBP_TREES_CACHE", tempfile.mkdtemp(prefix="mlbp-trees-"))
 
 
 @pytest.fixture

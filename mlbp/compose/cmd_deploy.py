@@ -121,9 +121,10 @@ def score(cfg: DictConfig, args: list[str]) -> int:
                             n_jobs=int(batch.get("n_jobs", 2)), chunk_rows=int(batch.get("chunk_rows", 200_000)),
                             id_column=batch.get("id_column"), scheduler=batch.get("scheduler"),
                             lake=str(cfg.paths.lake), unknown_category=batch.get("unknown_category", "error"),
-                            version=version, backend=batch.get("backend", "loky"))
+                            version=version, backend=batch.get("backend", "auto"),
+                            trees=batch.get("trees", "auto"))
     Console(stderr=True).print(
         f"scored {summary['rows_scored']:,} rows, quarantined {summary['rows_quarantined']:,} of "
-        f"{summary['rows_in']:,} in {summary['seconds']}s ({summary['rows_per_second']:,} rows/s) -> "
-        f"{batch['output']}", highlight=False)
+        f"{summary['rows_in']:,} in {summary['seconds']}s ({summary['rows_per_second']:,} rows/s"
+        f"{', ' + summary['predictor'] if summary.get('predictor') else ''}) -> {batch['output']}", highlight=False)
     return 0

@@ -18,21 +18,46 @@ from mlbp.engine.stage import Stage, StageContext
 from mlbp.io import write_json
 
 ROW_KEY = "row"  # the row key when the data has no id column: the row's position in the input
-_MODELS: dict[tuple[str, str], Any] = {}
+TREES_MIN_ROWS = 500_000  # trees=auto compiles from here: ~5-10 s of compiling pays for itself
+_MODELS: dict[tuple[str, str, str], Any] = {}
 
 
-def _model(bundle: str, unknown_category: str) -> Any:
+def _model(bundle: str, unknown_category: str, trees: str = "booster") -> Any:
     """One loaded model per worker process (a worker scores many chunks)."""
-    key = (bundle, unknown_category)
+    key = (bundle, unknown_category, trees)
     if key not in _MODELS:
         from mlbp.deploy.serving_model import load_serving
 
-        _MODELS[key] = load_serving(bundle, unknown_category=unknown_category, threads=1)
+        _MODELS[key] = load_serving(bundle, unknown_category=unknown_category, threads=1, trees=trees)
     return _MODELS[key]
 
 
+def _resolve_trees(trees: str, dataset: Any) -> str:
+    """auto -> compiled when lleaves is installed and the input is big enough to repay compiling."""
+    if trees in ("booster", "compiled"):
+        return trees
+    if trees != "auto":
+        raise MlbpError("unknown trees option", key="deploy.batch.trees", expected="auto | compiled | booster",
+                        got=trees)
+    from mlbp.deploy.compiled_trees import available
+
+    return "compiled" if available() and _rows_estimate(dataset) >= TREES_MIN_ROWS else "booster"
+
+
+def _rows_estimate(dataset: Any) -> int:
+    """Parquet knows its row count from the footers; for text, ~64 bytes a row is near enough."""
+    import os
+
+    import pyarrow.dataset as ds
+
+    if isinstance(dataset.format, ds.ParquetFileFormat):
+        return int(dataset.count_rows())
+    return sum(os.path.getsize(f) for f in dataset.files) // 64
+
+
 def score_chunk(bundle: str, batch: Any, index: int, offset: int, out: str, id_column: str | None,
-                scored_at: Any, unknown_category: str = "error", version: Any = None) -> dict[str, int]:
+                scored_at: Any, unknown_category: str = "error", version: Any = None, trees: str = "booster"
+                ) -> dict[str, int]:
     """Score one Arrow record batch; write its scores and quarantine parts. Runs in a worker.
     Stays in Arrow/numpy end to end: no pandas object columns on the way."""
     import numpy as np
@@ -41,7 +66,7 @@ def score_chunk(bundle: str, batch: Any, index: int, offset: int, out: str, id_c
 
     from mlbp.deploy.batch_checks import check_batch
 
-    model = _model(bundle, unknown_category)
+    model = _model(bundle, unknown_category, trees)
     if not isinstance(batch, pa.RecordBatch | pa.Table):
         batch = pa.Table.from_pandas(batch, preserve_index=False)
     n = batch.num_rows
@@ -59,16 +84,31 @@ def score_chunk(bundle: str, batch: Any, index: int, offset: int, out: str, id_c
     cols["model"] = pa.repeat(pa.scalar(model.name, pa.string()), m)
     cols["model_version"] = pa.repeat(pa.scalar(str(version if version is not None else model.version)), m)
     cols["scored_at"] = pa.repeat(pa.scalar(scored_at.to_pydatetime(), pa.timestamp("us", tz="UTC")), m)
-    pq.write_table(pa.table(cols), Path(out) / "scores" / f"part-{index:06d}.parquet", compression="zstd")
+    # dictionary pages and min/max statistics only where they pay: on the unique key and the
+    # probabilities they cost ~40% of the write time and make the file larger
+    low = ["prediction", "model", "model_version", "scored_at"]
+    pq.write_table(pa.table(cols), Path(out) / "scores" / f"part-{index:06d}.parquet", compression="zstd",
+                   use_dictionary=low, write_statistics=low)
     bad = int(n - m)
     if bad:
         quarantined = pa.Table.from_batches([batch]) if isinstance(batch, pa.RecordBatch) else batch
-        quarantined = quarantined.filter(pa.array(~ok))
+        quarantined = _decoded(quarantined.filter(pa.array(~ok)))
         if key == ROW_KEY:
             quarantined = quarantined.add_column(0, ROW_KEY, pa.array(positions[~ok]))
         quarantined = quarantined.append_column("reason", pa.array(checked.reasons[~ok].tolist(), pa.string()))
         pq.write_table(quarantined, Path(out) / "quarantine" / f"part-{index:06d}.parquet", compression="zstd")
     return {"rows_in": n, "rows_scored": m, "rows_quarantined": bad}
+
+
+def _decoded(table: Any) -> Any:
+    """Categorical columns read as dictionaries go back to their plain type: the quarantine keeps
+    the input's schema."""
+    import pyarrow as pa
+
+    for i, f in enumerate(table.schema):
+        if pa.types.is_dictionary(f.type):
+            table = table.set_column(i, f.name, table.column(i).cast(f.type.value_type))
+    return table
 
 
 def _batches(dataset: Any, chunk_rows: int):
@@ -82,15 +122,19 @@ def _batches(dataset: Any, chunk_rows: int):
 def score_dataset(bundle: str | Path, source: str | Path, out: str | Path, *, engine: str = "local", n_jobs: int = 2,
                   chunk_rows: int = 200_000, id_column: str | None = None, scheduler: str | None = None,
                   client: Any = None, lake: str | Path | None = None, unknown_category: str = "error",
-                  scored_at: Any = None, version: Any = None, backend: str = "loky") -> dict[str, Any]:
-    """Score `source` into folder `out`; returns the counts (and fails if they do not reconcile)."""
+                  scored_at: Any = None, version: Any = None, backend: str = "auto", trees: str = "auto"
+                  ) -> dict[str, Any]:
+    """Score `source` into folder `out`; returns the counts (and fails if they do not reconcile).
+    `trees`: how a LightGBM model predicts: compiled (machine code, see compiled_trees), booster,
+    or auto (compiled for inputs of TREES_MIN_ROWS rows or more, when lleaves is installed)."""
     import pandas as pd
 
     from mlbp.deploy.batch_source import open_dataset
     from mlbp.registry.bundle import verify
 
-    verify(bundle)  # fail fast in the driver, before any worker unpickles it
-    dataset = open_dataset(source, lake)
+    manifest = verify(bundle)  # fail fast in the driver, before any worker unpickles it
+    # categorical columns stay dictionary-encoded, as Parquet stores them (see batch_checks)
+    dataset = open_dataset(source, lake, dictionary_columns=manifest["signature"]["categorical"])
     out = Path(out)
     for sub in ("scores", "quarantine"):
         (out / sub).mkdir(parents=True, exist_ok=True)
@@ -104,13 +148,18 @@ def score_dataset(bundle: str | Path, source: str | Path, out: str | Path, *, en
         scored_at = pd.Timestamp(scored_at)
     scored_at = scored_at.floor("us")  # Parquet timestamps here are microseconds
     args = (str(bundle),)
+    trees = _resolve_trees(trees, dataset)
     kw = {"out": str(out), "id_column": id_column, "scored_at": scored_at, "unknown_category": unknown_category,
-          "version": version}
-    load_s = 0.0
-    if engine == "local" and (backend == "threading" or n_jobs == 1):
+          "version": version, "trees": trees}
+    load_s, model = 0.0, None
+    if engine == "local" and (backend in ("threading", "auto") or n_jobs == 1):
         t_load = time.perf_counter()
-        _model(str(bundle), unknown_category)  # this process scores: load (and prove) the model once, up front
+        model = _model(str(bundle), unknown_category, trees)  # this process scores: load (and prove) it up front
         load_s = time.perf_counter() - t_load
+        if backend == "auto":
+            # the fast path (Arrow + numpy + a raw booster) releases the GIL: threads share one model
+            # and no chunk is pickled; the scikit-learn fallback holds the GIL, so it gets processes
+            backend = "threading" if model.compiled is not None else "loky"
     t0 = time.perf_counter()
     if engine == "local":
         results = _run_local(args, kw, _batches(dataset, chunk_rows), n_jobs, backend)
@@ -121,6 +170,8 @@ def score_dataset(bundle: str | Path, source: str | Path, out: str | Path, *, en
     secs = time.perf_counter() - t0
     totals = {k: sum(r[k] for r in results) for k in ("rows_in", "rows_scored", "rows_quarantined")}
     summary = {**totals, "chunks": len(results), "engine": engine, "seconds": round(secs, 3),
+               "backend": backend if engine == "local" else None, "trees": trees,
+               "predictor": model.fast_path if model is not None else None,
                "load_seconds": round(load_s, 3),  # bundle verified, loaded and golden-checked before scoring
                "rows_per_second": round(totals["rows_in"] / secs) if secs else None,
                "reconciled": totals["rows_in"] == totals["rows_scored"] + totals["rows_quarantined"],
@@ -133,14 +184,15 @@ def score_dataset(bundle: str | Path, source: str | Path, out: str | Path, *, en
     return summary
 
 
-def _run_local(args: tuple, kw: dict, batches: Any, n_jobs: int, backend: str = "loky") -> list[dict[str, int]]:
+def _run_local(args: tuple, kw: dict, batches: Any, n_jobs: int, backend: str) -> list[dict[str, int]]:
     """joblib over chunks: `loky` = worker processes (each loads the bundle once); `threading` =
     threads of this process sharing one loaded model (Arrow and the boosters release the GIL, and
     no chunk is pickled to a worker)."""
     if n_jobs == 1:
         return [score_chunk(*args, batch, i, off, **kw) for i, off, batch in batches]
     if backend not in ("loky", "threading"):
-        raise MlbpError("unknown joblib backend", key="deploy.batch.backend", expected="loky | threading", got=backend)
+        raise MlbpError("unknown joblib backend", key="deploy.batch.backend", expected="auto | loky | threading",
+                        got=backend)
     from joblib import Parallel, delayed
 
     # pre_dispatch bounds how many chunks are in memory at once
@@ -183,8 +235,9 @@ class BatchScore(Stage):
     needs: ClassVar[tuple[str, ...]] = ("bundle", "data")
     makes: ClassVar[tuple[str, ...]] = ("scores",)
 
-    def __init__(self, id_column: str | None = None, engine: str = "local", n_jobs: int = 1, backend: str = "loky",
-                 chunk_rows: int = 200_000, scheduler: str | None = None, unknown_category: str = "error") -> None:
+    def __init__(self, id_column: str | None = None, engine: str = "local", n_jobs: int = 1, backend: str = "auto",
+                 chunk_rows: int = 200_000, scheduler: str | None = None, unknown_category: str = "error",
+                 trees: str = "auto") -> None:
         self.id_column = id_column
         self.engine = engine
         self.n_jobs = n_jobs
@@ -192,12 +245,14 @@ class BatchScore(Stage):
         self.chunk_rows = chunk_rows
         self.scheduler = scheduler
         self.unknown_category = unknown_category
+        self.trees = trees
 
     def run(self, ctx: StageContext) -> None:
         summary = score_dataset(ctx.input("bundle"), ctx.input("data") / "data.parquet", ctx.output("scores"),
                                 engine=self.engine, n_jobs=self.n_jobs, chunk_rows=self.chunk_rows,
                                 backend=self.backend,
                                 id_column=self.id_column, scheduler=self.scheduler,
-                                unknown_category=self.unknown_category, scored_at=ctx.manifest.get("started"))
+                                unknown_category=self.unknown_category, scored_at=ctx.manifest.get("started"),
+                                trees=self.trees)
         ctx.note(rows=summary["rows_in"], scored=summary["rows_scored"], quarantined=summary["rows_quarantined"],
                  rows_per_s=summary["rows_per_second"])

@@ -2,8 +2,11 @@
 scorer: no pandas object columns (they cost more than the prediction), one reason per failing
 row, and the features already in the form the compiled model encodes from.
 
-Numeric columns come back as float64 arrays (NaN = missing); categorical columns as Arrow string
-arrays (an unknown category is null when `unknown_category=missing`).
+Numeric columns come back as float64 arrays (NaN = missing); categorical columns as `Codes`: the
+column's distinct strings and one index per row into them (-1 = missing; an unknown category is
+-1 when `unknown_category=missing`). That is how Parquet stores a low-cardinality string column
+already, so when the reader hands over dictionary arrays no string is materialised or hashed per
+row; a plain string column is dictionary-encoded once, and checking and encoding share that pass.
 """
 
 from __future__ import annotations
@@ -17,11 +20,24 @@ from mlbp.deploy.signature import InputChecker
 
 
 @dataclass
+class Codes:
+    values: list[Any]   # the distinct strings (a None entry never indexed: missing is -1)
+    index: np.ndarray   # int64 per row into `values`, -1 = missing
+
+    def strings(self, rows: np.ndarray) -> Any:
+        """The selected rows as an Arrow string array (the pipeline fallback builds pandas from it)."""
+        import pyarrow as pa
+
+        idx = self.index[rows]
+        return pa.array(self.values + [None], pa.string()).take(pa.array(np.where(idx < 0, len(self.values), idx)))
+
+
+@dataclass
 class CheckedBatch:
     valid: np.ndarray                   # bool per row
     reasons: np.ndarray                 # object per row: None or the first reason it failed
     numeric: dict[str, np.ndarray]      # float64, NaN = missing
-    categorical: dict[str, Any]         # pyarrow string arrays
+    categorical: dict[str, Codes]
 
     def fail(self, mask: np.ndarray, text: str) -> None:
         mask = np.asarray(mask, dtype=bool) & self.valid
@@ -29,20 +45,26 @@ class CheckedBatch:
         self.valid &= ~mask
 
 
-def _plain(col: Any) -> Any:
+def _array(col: Any) -> Any:
     import pyarrow as pa
 
     if isinstance(col, pa.ChunkedArray):
+        if col.num_chunks == 1:
+            return col.chunk(0)
+        if pa.types.is_dictionary(col.type):  # chunks may carry different dictionaries
+            col = col.cast(col.type.value_type)
         col = col.combine_chunks()
-    if pa.types.is_dictionary(col.type):
-        col = col.dictionary_decode()
     return col
 
 
-def check_batch(batch: Any, checker: InputChecker) -> CheckedBatch:
+def _plain(col: Any) -> Any:
     import pyarrow as pa
-    import pyarrow.compute as pc
 
+    col = _array(col)
+    return col.dictionary_decode() if pa.types.is_dictionary(col.type) else col
+
+
+def check_batch(batch: Any, checker: InputChecker) -> CheckedBatch:
     n = batch.num_rows
     out = CheckedBatch(np.ones(n, dtype=bool), np.full(n, None, dtype=object), {}, {})
     names = set(batch.schema.names)
@@ -51,11 +73,12 @@ def check_batch(batch: Any, checker: InputChecker) -> CheckedBatch:
         if c not in names:
             out.fail(np.ones(n, dtype=bool), f"{c}: missing column")
             out.numeric[c] = np.full(n, np.nan)
-            out.categorical[c] = pa.nulls(n, pa.string())
+            out.categorical[c] = Codes([], np.full(n, -1, dtype=np.int64))
             continue
-        col = _plain(batch.column(c))
-        present = np.asarray(col.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
         if spec["kind"] == "numeric":
+            col = _plain(batch.column(c))
+            present = (np.ones(n, dtype=bool) if col.null_count == 0
+                       else np.asarray(col.is_valid().to_numpy(zero_copy_only=False), dtype=bool))
             vals = _numbers(col, n, c, present, out)
             if spec.get("dtype") == "int":
                 finite = np.isfinite(vals)
@@ -69,25 +92,20 @@ def check_batch(batch: Any, checker: InputChecker) -> CheckedBatch:
                 out.fail(~present, f"{c}: null is not allowed")
             out.numeric[c] = vals
         else:
-            if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
-                if pa.types.is_null(col.type):
-                    col = pa.nulls(n, pa.string())
-                else:
-                    out.fail(present, f"{c}: expected a string")
-                    col = pa.nulls(n, pa.string())
+            codes = _codes(batch.column(c), n, c, out)
+            present = codes.index >= 0
             allowed = checker.allowed[c]
-            if allowed:
-                known = np.asarray(pc.is_in(col, value_set=pa.array(sorted(allowed), pa.string()))
-                                   .fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
-                unknown = present & ~known
-                if unknown.any():
+            if allowed and codes.values:
+                known = np.fromiter((v in allowed for v in codes.values), dtype=bool, count=len(codes.values))
+                if not known.all():
+                    unknown = present & ~np.append(known, True)[codes.index]
                     if checker.unknown_category == "error":
                         out.fail(unknown, f"{c}: unknown category")
                     else:
-                        col = pc.if_else(pa.array(unknown), pa.scalar(None, pa.string()), col)
+                        codes.index[unknown] = -1
             if not spec.get("nullable", True):
                 out.fail(~present, f"{c}: null is not allowed")
-            out.categorical[c] = col
+            out.categorical[c] = codes
     return out
 
 
@@ -100,7 +118,8 @@ def _numbers(col: Any, n: int, c: str, present: np.ndarray, out: CheckedBatch) -
         return np.where(present, pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False), np.nan)
     if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
         vals = pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False)
-        vals = np.where(present, vals, np.nan)
+        if col.null_count:
+            vals = np.where(present, vals, np.nan)
         out.fail(present & np.isinf(vals), f"{c}: expected a finite number")
         return vals
     if pa.types.is_null(t):
@@ -115,3 +134,26 @@ def _numbers(col: Any, n: int, c: str, present: np.ndarray, out: CheckedBatch) -
         return vals
     out.fail(present, f"{c}: expected a number, got {t}")
     return np.full(n, np.nan)
+
+
+def _codes(col: Any, n: int, c: str, out: CheckedBatch) -> Codes:
+    """A categorical column as (distinct strings, index per row); anything but text fails its rows."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    col = _array(col)
+    t = col.type
+    if pa.types.is_null(t):
+        return Codes([], np.full(n, -1, dtype=np.int64))
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        col = pc.dictionary_encode(col)
+        t = col.type
+    if not (pa.types.is_dictionary(t) and (pa.types.is_string(t.value_type) or pa.types.is_large_string(t.value_type))):
+        out.fail(np.asarray(col.is_valid().to_numpy(zero_copy_only=False), dtype=bool), f"{c}: expected a string")
+        return Codes([], np.full(n, -1, dtype=np.int64))
+    values = col.dictionary.to_pylist()
+    index = col.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    if None in values:  # a null dictionary entry is a missing value
+        nulls = np.array([v is None for v in values] + [True])
+        index[nulls[index]] = -1
+    return Codes(values, index)

@@ -10,10 +10,12 @@ from typing import Any
 from mlbp.engine.errors import MlbpError, Reason
 
 
-def open_dataset(spec: str | Path, lake: str | Path | None = None) -> Any:
+def open_dataset(spec: str | Path, lake: str | Path | None = None, dictionary_columns: Any = ()) -> Any:
+    """`dictionary_columns`: Parquet string columns to read as dictionary arrays (no string per row)."""
     import pyarrow as pa
     import pyarrow.dataset as ds
 
+    parquet = ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(dictionary_columns=list(dictionary_columns)))
     text = str(spec)
     if text.startswith("lake:"):
         if lake is None:
@@ -27,13 +29,13 @@ def open_dataset(spec: str | Path, lake: str | Path | None = None) -> Any:
             raise MlbpError(f"no lake dataset '{text[5:]}' under {lake}", reason=Reason.SOURCE, key="score.input",
                             expected=sorted(p.name for p in Path(lake).glob("*")) if Path(lake).is_dir() else [],
                             got=text, fix="run `mlbp` (ingest) first, or name a file")
-        return ds.dataset(snaps[-1], format="parquet", partitioning="hive")
+        return ds.dataset(snaps[-1], format=parquet, partitioning="hive")
     path = Path(text)
     if not path.exists():
         raise MlbpError(f"batch input {path} does not exist", reason=Reason.SOURCE, key="score.input",
                         expected="a .csv or .parquet file, a Parquet folder, or lake:<dataset>", got=text)
     if path.is_dir():
-        return ds.dataset(path, format="parquet", partitioning="hive")
+        return ds.dataset(path, format=parquet, partitioning="hive")
     if path.suffix.lower() in (".csv", ".txt"):
         # every column as text: a malformed number becomes a quarantined row, not a crashed read
         names = ds.dataset(path, format="csv").schema.names
@@ -41,6 +43,6 @@ def open_dataset(spec: str | Path, lake: str | Path | None = None) -> Any:
             column_types={n: pa.string() for n in names}, strings_can_be_null=True))
         return ds.dataset(path, format=opts)
     if path.suffix.lower() in (".parquet", ".pq"):
-        return ds.dataset(path, format="parquet")
+        return ds.dataset(path, format=parquet)
     raise MlbpError(f"cannot read {path}", reason=Reason.SOURCE, key="score.input",
                     expected=".csv, .parquet, a Parquet folder or lake:<dataset>", got=path.suffix)

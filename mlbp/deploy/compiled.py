@@ -64,33 +64,31 @@ class CompiledModel:
         return feats if self.order == list(range(len(self.order))) else feats[:, self.order]
 
     def encode_checked(self, checked: Any, rows: np.ndarray) -> np.ndarray:
-        """Vectorised encode for the batch scorer, from a CheckedBatch (numpy + Arrow columns),
-        keeping only `rows` (a boolean mask)."""
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
+        """Vectorised encode for the batch scorer, from a CheckedBatch (numpy columns and
+        categorical `Codes`), keeping only `rows` (a boolean mask). A categorical column costs
+        one lookup per distinct value plus one numpy take per row."""
         n = int(rows.sum())
         feats = np.empty((n, len(self.order)), dtype=np.float64)
+        at = {k: i for i, k in enumerate(self.order)}  # feature k goes to matrix column at[k]: no reorder copy
+        every = n == len(rows)  # nothing quarantined: no masked copies
         j = 0
         for name, a, b, fill in self.numeric:
-            v = checked.numeric[name][rows]
-            feats[:, j] = v if (a, b) == (1.0, 0.0) and np.isnan(fill) else np.where(np.isnan(v), fill, a * v + b)
+            v = checked.numeric[name] if every else checked.numeric[name][rows]
+            feats[:, at[j]] = v if (a, b) == (1.0, 0.0) and np.isnan(fill) else np.where(np.isnan(v), fill, a * v + b)
             j += 1
-        mask = pa.array(rows)
         for name, codes, miss in self.categorical:
-            col = checked.categorical[name].filter(mask)
-            cats = [k for k in codes if k is not None and k != UNSEEN]
-            table = np.array([codes[k] for k in cats] + [miss], dtype=np.float64)
-            idx = pc.index_in(col, value_set=pa.array(cats, pa.string())).fill_null(-1).to_numpy(
-                zero_copy_only=False).astype(np.int64)
-            present = np.asarray(col.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
-            feats[:, j] = np.where(idx >= 0, table[idx], np.where(present, codes.get(UNSEEN, miss), miss))
+            col = checked.categorical[name]
+            unseen = codes.get(UNSEEN, miss)
+            table = np.array([codes.get(v, unseen) for v in col.values] + [miss], dtype=np.float64)
+            feats[:, at[j]] = table[col.index if every else col.index[rows]]  # index -1 (missing) takes the last entry
             j += 1
-        return feats if self.order == list(range(len(self.order))) else feats[:, self.order]
+        return feats
 
     @classmethod
-    def compile(cls, pipeline: Any, sig: dict[str, Any], threads: int = 1) -> tuple[CompiledModel | None, str]:
-        """(compiled model, how) or (None, why not)."""
+    def compile(cls, pipeline: Any, sig: dict[str, Any], threads: int = 1, trees: str = "booster"
+                ) -> tuple[CompiledModel | None, str]:
+        """(compiled model, how) or (None, why not). `trees="compiled"`: LightGBM's trees as
+        machine code (see compiled_trees), for many rows; "booster": the library's own predict."""
         steps = getattr(pipeline, "named_steps", None)
         if not steps or "preprocess" not in steps or "model" not in steps:
             return None, "not a preprocess + model pipeline"
@@ -110,7 +108,7 @@ class CompiledModel:
             return None, f"preprocessing could not be probed: {type(exc).__name__}: {exc}"
         feature_order = numeric + categorical
         order = [feature_order.index(n) for n in names]
-        predict_raw, kind = _raw_predictor(est, sig["task"], threads)
+        predict_raw, kind = _raw_predictor(est, sig["task"], threads, trees)
         return cls(num_maps, cat_maps, order, predict_raw, kind), kind
 
     def predict(self, cols: dict[str, list[Any]], n: int, sig: dict[str, Any], threshold: float | None
@@ -197,12 +195,16 @@ def _probe(pre: Any, numeric: list[str], categorical: list[str], sig: dict[str, 
     return num_maps, cat_maps
 
 
-def _raw_predictor(est: Any, task: str, threads: int) -> tuple[Any, str]:
+def _raw_predictor(est: Any, task: str, threads: int, trees: str = "booster") -> tuple[Any, str]:
     """The fastest exact predict for an estimator on a float matrix."""
     mod = type(est).__module__
     if mod.startswith("lightgbm") and hasattr(est, "booster_"):
         booster = est.booster_
         num_iteration = getattr(est, "best_iteration_", None) or None
+        if trees == "compiled":
+            from mlbp.deploy.compiled_trees import lleaves_predictor
+
+            return lleaves_predictor(booster, num_iteration, threads), "lightgbm-compiled-trees"
 
         def lgb(x: np.ndarray) -> np.ndarray:
             return booster.predict(x, num_iteration=num_iteration, num_threads=threads)

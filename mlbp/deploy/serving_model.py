@@ -63,7 +63,7 @@ class ServingModel:
 
         df = pd.DataFrame({c: checked.numeric[c][rows] for c in self.signature["numeric"]})
         for c in self.signature["categorical"]:
-            df[c] = checked.categorical[c].filter(rows).to_pandas().astype(object)
+            df[c] = checked.categorical[c].strings(rows).to_pandas().astype(object)
         out = predict_frame(self.bundle.model, self.signature, df, threshold)
         return {c: out[c].to_numpy() for c in out.columns}
 
@@ -116,8 +116,11 @@ def version_of(path: Path, manifest: dict[str, Any]) -> Any:
 
 
 def load_serving(path: str | Path, version: Any = None, unknown_category: str = "error",
-                 extra_columns: str = "ignore", fast_path: bool = True, threads: int = 1) -> ServingModel:
-    """Verify + unpickle the bundle, compile it, prove the compiled path on the golden examples."""
+                 extra_columns: str = "ignore", fast_path: bool = True, threads: int = 1,
+                 trees: str = "booster") -> ServingModel:
+    """Verify + unpickle the bundle, compile it, prove the compiled path on the golden examples.
+    `trees="compiled"` asks for LightGBM's trees as machine code (batch scoring); when they do not
+    reproduce the golden examples the booster is used instead."""
     bundle = load(path)
     sig = bundle.signature
     passthrough = tuple(c for c in [bundle.manifest.get("id_column")] if c)
@@ -125,7 +128,14 @@ def load_serving(path: str | Path, version: Any = None, unknown_category: str = 
     model = ServingModel(bundle, checker, None, "pipeline (fast path off)",
                          version=version if version is not None else version_of(Path(path), bundle.manifest))
     if fast_path:
-        compiled, how = CompiledModel.compile(bundle.model, sig, threads=threads)
+        compiled, how = CompiledModel.compile(bundle.model, sig, threads=threads, trees=trees)
+        if compiled is not None and how == "lightgbm-compiled-trees":
+            model.compiled = compiled
+            bad = golden_mismatch(model)
+            if bad:
+                log.warning("compiled trees for %s do not reproduce the golden examples (%s); using the booster",
+                            path, bad)
+                compiled, how = CompiledModel.compile(bundle.model, sig, threads=threads)
         if compiled is None:
             model.fast_path = f"pipeline ({how})"
         else:

@@ -36,6 +36,31 @@ def example(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def frame(example):
+    """The session's validated data with a few broken rows mixed in."""
+    import glob
+
+    import pandas as pd
+
+    files = glob.glob(str(example["root"] / ".mlbp" / "store" / "objects" / "*" / "data.parquet"))
+    df = max((pd.read_parquet(f) for f in files), key=len)
+    import pyarrow as pa
+
+    from mlbp.deploy.batch_checks import check_batch
+    from mlbp.deploy.signature import InputChecker
+
+    df = df.reset_index(drop=True)
+    valid = check_batch(pa.Table.from_pandas(df, preserve_index=False),
+                        InputChecker(example["manifest"]["signature"])).valid
+    df = df.loc[valid, [c for c in df.columns if c != "redeemed"]].drop_duplicates("offer_id").head(3000).copy()
+    df["region"] = df["region"].astype(object)
+    df.loc[df.index[3], "region"] = "atlantis"
+    df.loc[df.index[5], "visits_90d"] = -4
+    df.loc[df.index[7], "distance_km"] = None
+    return df
+
+
+@pytest.fixture(scope="session")
 def golden(example):
     import pandas as pd
 

@@ -13,29 +13,6 @@ from mlbp.engine.errors import MlbpError
 WHEN = "2026-01-01T00:00:00Z"
 
 
-@pytest.fixture(scope="module")
-def frame(example):
-    """The session's validated data with a few broken rows mixed in."""
-    import glob
-
-    files = glob.glob(str(example["root"] / ".mlbp" / "store" / "objects" / "*" / "data.parquet"))
-    df = max((pd.read_parquet(f) for f in files), key=len)
-    import pyarrow as pa
-
-    from mlbp.deploy.batch_checks import check_batch
-    from mlbp.deploy.signature import InputChecker
-
-    df = df.reset_index(drop=True)
-    valid = check_batch(pa.Table.from_pandas(df, preserve_index=False),
-                        InputChecker(example["manifest"]["signature"])).valid
-    df = df.loc[valid, [c for c in df.columns if c != "redeemed"]].drop_duplicates("offer_id").head(3000).copy()
-    df["region"] = df["region"].astype(object)
-    df.loc[df.index[3], "region"] = "atlantis"
-    df.loc[df.index[5], "visits_90d"] = -4
-    df.loc[df.index[7], "distance_km"] = None
-    return df
-
-
 def _read(folder):
     scores = pd.read_parquet(folder / "scores")
     return scores.sort_values("offer_id").reset_index(drop=True)
@@ -101,7 +78,7 @@ def test_local_and_dask_engines_write_identical_output(example, frame, tmp_path)
     src = tmp_path / "in.parquet"
     frame.to_parquet(src)
     local = score_dataset(example["bundle"], src, tmp_path / "local", engine="local", n_jobs=2, chunk_rows=800,
-                          id_column="offer_id", scored_at=WHEN)
+                          id_column="offer_id", scored_at=WHEN, backend="loky")
     score_dataset(example["bundle"], src, tmp_path / "threads", engine="local", n_jobs=2, chunk_rows=800,
                   id_column="offer_id", scored_at=WHEN, backend="threading")
     with LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None) as cluster, \
