@@ -18,7 +18,9 @@ from mlbp.engine.stage import Stage, StageContext
 from mlbp.io import write_json
 
 ROW_KEY = "row"  # the row key when the data has no id column: the row's position in the input
-TREES_MIN_ROWS = 500_000  # trees=auto compiles from here: ~5-10 s of compiling pays for itself
+# trees=auto compiles from here; below it, compiled trees are used only when already cached. A cold
+# compile (~5-10 s) costs what the booster spends on 3-5M rows on 2 cores.
+TREES_MIN_ROWS = 5_000_000
 _MODELS: dict[tuple[str, str, str], Any] = {}
 
 
@@ -33,7 +35,8 @@ def _model(bundle: str, unknown_category: str, trees: str = "booster") -> Any:
 
 
 def _resolve_trees(trees: str, dataset: Any) -> str:
-    """auto -> compiled when lleaves is installed and the input is big enough to repay compiling."""
+    """auto -> compiled for inputs big enough to repay a compile, else `cached` (compiled trees if
+    a previous run compiled this model, the booster otherwise)."""
     if trees in ("booster", "compiled"):
         return trees
     if trees != "auto":
@@ -41,7 +44,9 @@ def _resolve_trees(trees: str, dataset: Any) -> str:
                         got=trees)
     from mlbp.deploy.compiled_trees import available
 
-    return "compiled" if available() and _rows_estimate(dataset) >= TREES_MIN_ROWS else "booster"
+    if not available():
+        return "booster"
+    return "compiled" if _rows_estimate(dataset) >= TREES_MIN_ROWS else "cached"
 
 
 def _rows_estimate(dataset: Any) -> int:

@@ -88,7 +88,8 @@ class CompiledModel:
     def compile(cls, pipeline: Any, sig: dict[str, Any], threads: int = 1, trees: str = "booster"
                 ) -> tuple[CompiledModel | None, str]:
         """(compiled model, how) or (None, why not). `trees="compiled"`: LightGBM's trees as
-        machine code (see compiled_trees), for many rows; "booster": the library's own predict."""
+        machine code (see compiled_trees), for many rows; "cached": those when already compiled,
+        else the booster; "booster": the library's own predict."""
         steps = getattr(pipeline, "named_steps", None)
         if not steps or "preprocess" not in steps or "model" not in steps:
             return None, "not a preprocess + model pipeline"
@@ -201,10 +202,11 @@ def _raw_predictor(est: Any, task: str, threads: int, trees: str = "booster") ->
     if mod.startswith("lightgbm") and hasattr(est, "booster_"):
         booster = est.booster_
         num_iteration = getattr(est, "best_iteration_", None) or None
-        if trees == "compiled":
-            from mlbp.deploy.compiled_trees import lleaves_predictor
+        if trees in ("compiled", "cached"):
+            from mlbp.deploy import compiled_trees
 
-            return lleaves_predictor(booster, num_iteration, threads), "lightgbm-compiled-trees"
+            if trees == "compiled" or compiled_trees.is_cached(booster, num_iteration):
+                return compiled_trees.lleaves_predictor(booster, num_iteration, threads), "lightgbm-compiled-trees"
 
         def lgb(x: np.ndarray) -> np.ndarray:
             return booster.predict(x, num_iteration=num_iteration, num_threads=threads)

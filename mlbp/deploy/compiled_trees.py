@@ -62,6 +62,14 @@ def _cpu_id() -> str:
         return ""
 
 
+def is_cached(booster: Any, num_iteration: int | None = None) -> bool:
+    """True when this model's forest is compiled already (loading it costs milliseconds)."""
+    if not available():
+        return False
+    text = booster.model_to_string(num_iteration=num_iteration)
+    return (cache_dir() / f"{_key(text)}.o").is_file()
+
+
 def lleaves_predictor(booster: Any, num_iteration: int | None, threads: int) -> Any:
     """A predict function (float64 matrix -> the booster's `predict` output) from compiled trees."""
     if not available():

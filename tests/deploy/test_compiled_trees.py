@@ -71,14 +71,25 @@ def test_compiled_trees_match_the_booster_on_every_task(task):
     np.testing.assert_allclose(have, want, rtol=1e-12, atol=1e-12)
 
 
-def test_auto_compiles_only_big_inputs(example, frame, tmp_path, monkeypatch):
+def test_auto_compiles_big_inputs_and_reuses_the_cache_for_small_ones(example, frame, tmp_path, monkeypatch):
     src = tmp_path / "in.parquet"
     frame.to_parquet(src)
-    small = score_dataset(example["bundle"], src, tmp_path / "a", n_jobs=1, id_column="offer_id", scored_at=WHEN)
-    assert small["trees"] == "booster"  # 3,000 rows do not repay a compile
+    monkeypatch.setenv("MLBP_TREES_CACHE", str(tmp_path / "cache"))  # cold; n_jobs=1 scores in this process
+
+    def score(name):
+        monkeypatch.setattr(batch, "_MODELS", {})  # a fresh process each time
+        return score_dataset(example["bundle"], src, tmp_path / name, n_jobs=1, id_column="offer_id", scored_at=WHEN)
+
+    cold = score("cold")
+    assert (cold["trees"], cold["predictor"]) == ("cached", "lightgbm-booster")  # 3,000 rows do not repay a compile
+    assert not (tmp_path / "cache").exists() or not list((tmp_path / "cache").glob("*.o"))
     monkeypatch.setattr(batch, "TREES_MIN_ROWS", 1000)
-    big = score_dataset(example["bundle"], src, tmp_path / "b", n_jobs=1, id_column="offer_id", scored_at=WHEN)
-    assert big["trees"] == "compiled" and big["predictor"] == "lightgbm-compiled-trees"
+    big = score("big")
+    assert (big["trees"], big["predictor"]) == ("compiled", "lightgbm-compiled-trees")
+    assert len(list((tmp_path / "cache").glob("*.o"))) == 1
+    monkeypatch.setattr(batch, "TREES_MIN_ROWS", 10**9)
+    warm = score("warm")  # small again, but compiled already: used
+    assert (warm["trees"], warm["predictor"]) == ("cached", "lightgbm-compiled-trees")
 
 
 def test_compiled_trees_that_disagree_fall_back_to_the_booster(example, monkeypatch):
