@@ -61,8 +61,8 @@ def _rows_estimate(dataset: Any) -> int:
 
 
 def score_chunk(bundle: str, batch: Any, index: int, offset: int, out: str, id_column: str | None,
-                scored_at: Any, unknown_category: str = "error", version: Any = None, trees: str = "booster"
-                ) -> dict[str, int]:
+                scored_at: Any, unknown_category: str = "error", version: Any = None, trees: str = "booster",
+                input_types: dict[str, Any] | None = None) -> dict[str, int]:
     """Score one Arrow record batch; write its scores and quarantine parts. Runs in a worker.
     Stays in Arrow/numpy end to end: no pandas object columns on the way."""
     import numpy as np
@@ -97,7 +97,7 @@ def score_chunk(bundle: str, batch: Any, index: int, offset: int, out: str, id_c
     bad = int(n - m)
     if bad:
         quarantined = pa.Table.from_batches([batch]) if isinstance(batch, pa.RecordBatch) else batch
-        quarantined = _decoded(quarantined.filter(pa.array(~ok)))
+        quarantined = _decoded(quarantined.filter(pa.array(~ok)), input_types or {})
         if key == ROW_KEY:
             quarantined = quarantined.add_column(0, ROW_KEY, pa.array(positions[~ok]))
         quarantined = quarantined.append_column("reason", pa.array(checked.reasons[~ok].tolist(), pa.string()))
@@ -105,14 +105,15 @@ def score_chunk(bundle: str, batch: Any, index: int, offset: int, out: str, id_c
     return {"rows_in": n, "rows_scored": m, "rows_quarantined": bad}
 
 
-def _decoded(table: Any) -> Any:
-    """Categorical columns read as dictionaries go back to their plain type: the quarantine keeps
+def _decoded(table: Any, types: dict[str, Any]) -> Any:
+    """Categorical columns read as dictionaries go back to the type the input has (`types`, from
+    its schema; Arrow reads a large_string column's dictionary as string): the quarantine keeps
     the input's schema."""
     import pyarrow as pa
 
     for i, f in enumerate(table.schema):
         if pa.types.is_dictionary(f.type):
-            table = table.set_column(i, f.name, table.column(i).cast(f.type.value_type))
+            table = table.set_column(i, f.name, table.column(i).cast(types.get(f.name, f.type.value_type)))
     return table
 
 
@@ -139,7 +140,10 @@ def score_dataset(bundle: str | Path, source: str | Path, out: str | Path, *, en
 
     manifest = verify(bundle)  # fail fast in the driver, before any worker unpickles it
     # categorical columns stay dictionary-encoded, as Parquet stores them (see batch_checks)
-    dataset = open_dataset(source, lake, dictionary_columns=manifest["signature"]["categorical"])
+    categorical = manifest["signature"]["categorical"]
+    dataset = open_dataset(source, lake, dictionary_columns=categorical)
+    plain = open_dataset(source, lake).schema  # the input's own types, for the quarantine
+    input_types = {c: plain.field(c).type for c in categorical if c in plain.names}
     out = Path(out)
     for sub in ("scores", "quarantine"):
         (out / sub).mkdir(parents=True, exist_ok=True)
@@ -155,7 +159,7 @@ def score_dataset(bundle: str | Path, source: str | Path, out: str | Path, *, en
     args = (str(bundle),)
     trees = _resolve_trees(trees, dataset)
     kw = {"out": str(out), "id_column": id_column, "scored_at": scored_at, "unknown_category": unknown_category,
-          "version": version, "trees": trees}
+          "version": version, "trees": trees, "input_types": input_types}
     load_s, model = 0.0, None
     if engine == "local" and (backend in ("threading", "auto") or n_jobs == 1):
         t_load = time.perf_counter()

@@ -28,6 +28,12 @@ def test_local_engine_quarantines_and_reconciles(example, frame, tmp_path):
     q = pd.read_parquet(out / "quarantine")
     assert sorted(q["reason"]) == ["distance_km: null is not allowed", "region: unknown category",
                                    "visits_90d: below min 0"]
+    # categorical columns are read as Parquet dictionaries; the quarantine keeps the input's types
+    import pyarrow.parquet as pq
+
+    qschema, inschema = pq.read_schema(next((out / "quarantine").glob("*.parquet"))), pq.read_schema(src)
+    assert all(qschema.field(f.name).type == f.type for f in inschema), (qschema, inschema)
+    assert q.loc[q["reason"] == "region: unknown category", "region"].tolist() == ["atlantis"]
     assert reconcile(src, out)["ok"]
     scores = _read(out)
     assert list(scores.columns) == ["offer_id", "probability", "prediction", "model", "model_version", "scored_at"]
