@@ -103,6 +103,19 @@ def serve(cfg: DictConfig, args: list[str]) -> int:
     return 0
 
 
+def _say_progress(logger: str) -> None:
+    """INFO lines of `logger` to stderr (Hydra leaves the commands' logging unconfigured)."""
+    import logging
+
+    log = logging.getLogger(logger)
+    if not any(getattr(h, "_mlbp", False) for h in log.handlers):
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        handler._mlbp = True  # type: ignore[attr-defined]
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+
+
 def score(cfg: DictConfig, args: list[str]) -> int:
     from rich.console import Console
 
@@ -110,6 +123,7 @@ def score(cfg: DictConfig, args: list[str]) -> int:
     from mlbp.registry.store import Registry
 
     batch = _section(cfg, "deploy.batch")
+    _say_progress("mlbp.deploy")  # e.g. a first compile of the trees takes seconds: say so
     version = None
     if batch.get("bundle"):
         bundle = str(batch["bundle"])

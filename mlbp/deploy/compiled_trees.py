@@ -16,14 +16,17 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import logging
 import os
 import platform
+import time
 from pathlib import Path
 from typing import Any
 
 from mlbp.engine.errors import MlbpError, Reason
 
 EXTRA = "pip install 'mlbp[trees]'"
+log = logging.getLogger("mlbp.deploy")
 
 
 def available() -> bool:
@@ -94,9 +97,13 @@ def lleaves_predictor(booster: Any, num_iteration: int | None, threads: int) -> 
             if obj.is_file():
                 model.compile(cache=str(obj))
             else:
+                log.info("compiling %d LightGBM trees to machine code (once per model; cached in %s)",
+                         model.num_trees(), folder)
+                t0 = time.perf_counter()
                 tmp_obj = obj.with_suffix(f".{os.getpid()}.tmp")
                 model.compile(cache=str(tmp_obj))  # lleaves writes the object file after compiling
                 tmp_obj.replace(obj)
+                log.info("compiled in %.1fs", time.perf_counter() - t0)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
