@@ -169,18 +169,34 @@ def score_dataset(bundle: str | Path, source: str | Path, out: str | Path, *, en
             # the fast path (Arrow + numpy + a raw booster) releases the GIL: threads share one model
             # and no chunk is pickled; the scikit-learn fallback holds the GIL, so it gets processes
             backend = "threading" if model.compiled is not None else "loky"
-    t0 = time.perf_counter()
-    if engine == "local":
-        results = _run_local(args, kw, _batches(dataset, chunk_rows), n_jobs, backend)
-    elif engine == "dask":
-        results = _run_dask(args, kw, _batches(dataset, chunk_rows), scheduler, client)
-    else:
+    if engine not in ("local", "dask"):
         raise MlbpError("unknown batch engine", key="deploy.batch.engine", expected="local | dask", got=engine)
-    secs = time.perf_counter() - t0
+    own = None
+    if engine == "dask" and client is None:
+        client = own = _dask_client(scheduler)
+    try:
+        if model is None:
+            # worker processes: start them and load the model in each before the clock starts, as
+            # the threading backend loads it in this process (load_seconds reports it either way)
+            t_load = time.perf_counter()
+            predictor = (_load_in_dask_workers(client, str(bundle), unknown_category, trees) if engine == "dask"
+                         else _load_in_loky_workers(str(bundle), unknown_category, trees, n_jobs))
+            load_s = time.perf_counter() - t_load
+        else:
+            predictor = model.fast_path
+        t0 = time.perf_counter()
+        if engine == "local":
+            results = _run_local(args, kw, _batches(dataset, chunk_rows), n_jobs, backend)
+        else:
+            results = _run_dask(args, kw, _batches(dataset, chunk_rows), client)
+        secs = time.perf_counter() - t0
+    finally:
+        if own is not None:
+            _close_dask(own, scheduler)
     totals = {k: sum(r[k] for r in results) for k in ("rows_in", "rows_scored", "rows_quarantined")}
     summary = {**totals, "chunks": len(results), "engine": engine, "seconds": round(secs, 3),
                "backend": backend if engine == "local" else None, "trees": trees,
-               "predictor": model.fast_path if model is not None else None,
+               "predictor": predictor,
                "load_seconds": round(load_s, 3),  # bundle verified, loaded and golden-checked before scoring
                "rows_per_second": round(totals["rows_in"] / secs) if secs else None,
                "reconciled": totals["rows_in"] == totals["rows_scored"] + totals["rows_quarantined"],
@@ -209,33 +225,60 @@ def _run_local(args: tuple, kw: dict, batches: Any, n_jobs: int, backend: str) -
     return list(par(delayed(score_chunk)(*args, batch, i, off, **kw) for i, off, batch in batches))
 
 
-def _run_dask(args: tuple, kw: dict, batches: Any, scheduler: str | None, client: Any) -> list[dict[str, int]]:
-    from distributed import Client, LocalCluster, wait
+def _loaded_in_worker(bundle: str, unknown_category: str, trees: str) -> tuple[int, str]:
+    import os
 
-    own = None
-    if client is None:
-        if scheduler:
-            client = own = Client(scheduler)
-        else:
-            cluster = LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None)
-            client = own = Client(cluster)
-    try:
-        limit = 2 * max(1, len(client.scheduler_info().get("workers", {})) or 2)
-        pending, results = [], []
-        for i, off, batch in batches:
-            pending.append(client.submit(score_chunk, *args, batch, i, off, pure=False, **kw))
-            if len(pending) >= limit:  # bounded: at most `limit` chunks in flight
-                done, not_done = wait(pending, return_when="FIRST_COMPLETED")
-                results += [f.result() for f in done]
-                pending = list(not_done)
-        results += [f.result() for f in pending]
-        return results
-    finally:
-        if own is not None:
-            cluster = getattr(own, "cluster", None)
-            own.close()
-            if cluster is not None and not scheduler:
-                cluster.close()
+    return os.getpid(), _model(bundle, unknown_category, trees).fast_path
+
+
+def _load_in_loky_workers(bundle: str, unknown_category: str, trees: str, n_jobs: int) -> str:
+    """Start joblib's reusable loky workers and load the model in each; the scoring call that
+    follows gets the same workers. A worker busy loading does not take a second warm-up task, so
+    n_jobs tasks nearly always reach n_jobs workers; a few more rounds make sure."""
+    from joblib import Parallel, delayed
+
+    seen: dict[int, str] = {}
+    for _ in range(4):
+        par = Parallel(n_jobs=n_jobs, backend="loky")
+        seen.update(par(delayed(_loaded_in_worker)(bundle, unknown_category, trees) for _ in range(n_jobs)))
+        if len(seen) >= n_jobs:
+            break
+    return next(iter(seen.values()))
+
+
+def _load_in_dask_workers(client: Any, bundle: str, unknown_category: str, trees: str) -> str:
+    loaded = client.run(_loaded_in_worker, bundle, unknown_category, trees)  # on every worker
+    return next(iter(loaded.values()))[1]
+
+
+def _dask_client(scheduler: str | None) -> Any:
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        return Client(scheduler)
+    return Client(LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None))
+
+
+def _close_dask(client: Any, scheduler: str | None) -> None:
+    cluster = getattr(client, "cluster", None)
+    client.close()
+    if cluster is not None and not scheduler:
+        cluster.close()
+
+
+def _run_dask(args: tuple, kw: dict, batches: Any, client: Any) -> list[dict[str, int]]:
+    from distributed import wait
+
+    limit = 2 * max(1, len(client.scheduler_info().get("workers", {})) or 2)
+    pending, results = [], []
+    for i, off, batch in batches:
+        pending.append(client.submit(score_chunk, *args, batch, i, off, pure=False, **kw))
+        if len(pending) >= limit:  # bounded: at most `limit` chunks in flight
+            done, not_done = wait(pending, return_when="FIRST_COMPLETED")
+            results += [f.result() for f in done]
+            pending = list(not_done)
+    results += [f.result() for f in pending]
+    return results
 
 
 class BatchScore(Stage):

@@ -91,6 +91,9 @@ def test_local_and_dask_engines_write_identical_output(example, frame, tmp_path)
             Client(cluster) as client:
         dask = score_dataset(example["bundle"], src, tmp_path / "dask", engine="dask", client=client, chunk_rows=800,
                              id_column="offer_id", scored_at=WHEN)
+    # workers (processes or Dask) load the model before the clock starts, and say how they predict
+    assert local["predictor"] == dask["predictor"] == "lightgbm-booster"
+    assert local["load_seconds"] > 0 and dask["load_seconds"] > 0
     assert {k: local[k] for k in ("rows_in", "rows_scored", "rows_quarantined", "chunks")} == \
         {k: dask[k] for k in ("rows_in", "rows_scored", "rows_quarantined", "chunks")}
     for sub in ("scores", "quarantine"):
