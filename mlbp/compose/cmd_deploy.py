@@ -141,4 +141,6 @@ def score(cfg: DictConfig, args: list[str]) -> int:
         f"scored {summary['rows_scored']:,} rows, quarantined {summary['rows_quarantined']:,} of "
         f"{summary['rows_in']:,} in {summary['seconds']}s ({summary['rows_per_second']:,} rows/s"
         f"{', ' + summary['predictor'] if summary.get('predictor') else ''}) -> {batch['output']}", highlight=False)
+    if summary.get("hint"):
+        Console(stderr=True).print(f"tip: {summary['hint']}", highlight=False)
     return 0

@@ -201,6 +201,9 @@ def score_dataset(bundle: str | Path, source: str | Path, out: str | Path, *, en
                "rows_per_second": round(totals["rows_in"] / secs) if secs else None,
                "reconciled": totals["rows_in"] == totals["rows_scored"] + totals["rows_quarantined"],
                "scored_at": scored_at.isoformat(), "source": str(source), "bundle": str(bundle)}
+    if trees == "cached" and predictor == "lightgbm-booster":
+        summary["hint"] = ("deploy.batch.trees=compiled compiles this model's trees once (seconds, then cached); "
+                           "later runs of any size use them")
     write_json(summary, out, "batch.json")
     if not summary["reconciled"]:
         raise MlbpError("batch counts do not reconcile", reason=Reason.STAGE_FAILED, key="deploy.batch",

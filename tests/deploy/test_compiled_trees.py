@@ -82,6 +82,7 @@ def test_auto_compiles_big_inputs_and_reuses_the_cache_for_small_ones(example, f
 
     cold = score("cold")
     assert (cold["trees"], cold["predictor"]) == ("cached", "lightgbm-booster")  # 3,000 rows do not repay a compile
+    assert "deploy.batch.trees=compiled" in cold["hint"]
     assert not (tmp_path / "cache").exists() or not list((tmp_path / "cache").glob("*.o"))
     monkeypatch.setattr(batch, "TREES_MIN_ROWS", 1000)
     big = score("big")
@@ -90,6 +91,7 @@ def test_auto_compiles_big_inputs_and_reuses_the_cache_for_small_ones(example, f
     monkeypatch.setattr(batch, "TREES_MIN_ROWS", 10**9)
     warm = score("warm")  # small again, but compiled already: used
     assert (warm["trees"], warm["predictor"]) == ("cached", "lightgbm-compiled-trees")
+    assert "hint" not in warm
 
 
 def test_compiled_trees_that_disagree_fall_back_to_the_booster(example, monkeypatch):
