@@ -157,7 +157,7 @@ def main() -> int:
     print(f"overhead check: mlbp (compiled trees) / bare compiled-trees predict {max(raw_compiled):,.0f} rows/s = "
           f"{best['rows_per_second'] / max(raw_compiled):.2f} (what reading, checking, encoding and writing cost)")
     loky = score_in_subprocess(bundle, small, tmp / "out-1m-loky", a.n_jobs, "loky", trees="booster")
-    print(f"for reference, backend=loky trees=booster (worker processes; chunks pickled to them): "
+    print(f"for reference, backend=loky trees=booster (worker processes reading their own row groups): "
           f"{loky['rows_per_second']:,} rows/s = {loky['rows_per_second'] / raw:.2f}x")
     make_rows(bundle, a.big_rows, big)
     res = score_in_subprocess(bundle, big, tmp / "out-5m", a.n_jobs)

@@ -1,10 +1,11 @@
 """Batch scoring: stream a dataset through a bundle in chunks; rows that break the signature go
 to quarantine with their reason; rows scored + rows quarantined = rows in.
 
-Output (a folder): `scores/part-NNNNNN.parquet` (row key, outputs, model, model_version,
-scored_at), `quarantine/part-NNNNNN.parquet` (the input row + `reason`), `batch.json` (counts).
-Chunks are numbered in input order, so the local (joblib processes) and Dask engines write the
-same files with the same rows.
+Output (a folder): `scores/part-*.parquet` (row key, outputs, model, model_version, scored_at),
+`quarantine/part-*.parquet` (the input row + `reason`), `batch.json` (counts). Parts are named by
+chunk (and batch within a Parquet chunk, `part-NNNNNN-KKKK`) in input order, so the local engine
+(threads or processes) and the Dask engine write the same files with the same rows; see
+batch_plan for who reads what.
 """
 
 from __future__ import annotations
@@ -60,20 +61,39 @@ def _rows_estimate(dataset: Any) -> int:
     return sum(os.path.getsize(f) for f in dataset.files) // 64
 
 
-def score_chunk(bundle: str, batch: Any, index: int, offset: int, out: str, id_column: str | None,
+def score_chunk(bundle: str, chunk: Any, index: int, offset: int, out: str, id_column: str | None,
                 scored_at: Any, unknown_category: str = "error", version: Any = None, trees: str = "booster",
-                input_types: dict[str, Any] | None = None) -> dict[str, int]:
-    """Score one Arrow record batch; write its scores and quarantine parts. Runs in a worker.
-    Stays in Arrow/numpy end to end: no pandas object columns on the way."""
+                input_types: dict[str, Any] | None = None, chunk_rows: int = 200_000) -> dict[str, int]:
+    """Score one chunk (a batch_plan.Piece the worker reads itself, or a record batch); write its
+    scores and quarantine parts. Runs in a worker."""
+    import pyarrow as pa
+
+    from mlbp.deploy.batch_plan import Piece
+
+    model = _model(bundle, unknown_category, trees)
+    kw = {"out": out, "id_column": id_column, "scored_at": scored_at, "version": version,
+          "input_types": input_types or {}}
+    if not isinstance(chunk, Piece):
+        if not isinstance(chunk, pa.RecordBatch | pa.Table):
+            chunk = pa.Table.from_pandas(chunk, preserve_index=False)
+        return _score_batch(model, chunk, f"{index:06d}", offset, **kw)
+    totals = {"rows_in": 0, "rows_scored": 0, "rows_quarantined": 0, "parts": 0}
+    for k, batch in enumerate(chunk.batches(chunk_rows)):
+        done = _score_batch(model, batch, f"{index:06d}-{k:04d}", offset + totals["rows_in"], **kw)
+        totals = {key: totals[key] + done[key] for key in totals}
+    return totals
+
+
+def _score_batch(model: Any, batch: Any, part: str, offset: int, out: str, id_column: str | None, scored_at: Any,
+                 version: Any, input_types: dict[str, Any]) -> dict[str, int]:
+    """Check, encode, predict, write `part-<part>.parquet` in scores/ (and quarantine/). Stays in
+    Arrow/numpy end to end: no pandas object columns on the way."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     from mlbp.deploy.batch_checks import check_batch
 
-    model = _model(bundle, unknown_category, trees)
-    if not isinstance(batch, pa.RecordBatch | pa.Table):
-        batch = pa.Table.from_pandas(batch, preserve_index=False)
     n = batch.num_rows
     checked = check_batch(batch, model.checker)
     ok = checked.valid
@@ -92,17 +112,17 @@ def score_chunk(bundle: str, batch: Any, index: int, offset: int, out: str, id_c
     # dictionary pages and min/max statistics only where they pay: on the unique key and the
     # probabilities they cost ~40% of the write time and make the file larger
     low = ["prediction", "model", "model_version", "scored_at"]
-    pq.write_table(pa.table(cols), Path(out) / "scores" / f"part-{index:06d}.parquet", compression="zstd",
+    pq.write_table(pa.table(cols), Path(out) / "scores" / f"part-{part}.parquet", compression="zstd",
                    use_dictionary=low, write_statistics=low)
     bad = int(n - m)
     if bad:
         quarantined = pa.Table.from_batches([batch]) if isinstance(batch, pa.RecordBatch) else batch
-        quarantined = _decoded(quarantined.filter(pa.array(~ok)), input_types or {})
+        quarantined = _decoded(quarantined.filter(pa.array(~ok)), input_types)
         if key == ROW_KEY:
             quarantined = quarantined.add_column(0, ROW_KEY, pa.array(positions[~ok]))
         quarantined = quarantined.append_column("reason", pa.array(checked.reasons[~ok].tolist(), pa.string()))
-        pq.write_table(quarantined, Path(out) / "quarantine" / f"part-{index:06d}.parquet", compression="zstd")
-    return {"rows_in": n, "rows_scored": m, "rows_quarantined": bad}
+        pq.write_table(quarantined, Path(out) / "quarantine" / f"part-{part}.parquet", compression="zstd")
+    return {"rows_in": n, "rows_scored": m, "rows_quarantined": bad, "parts": 1}
 
 
 def _decoded(table: Any, types: dict[str, Any]) -> Any:
@@ -117,14 +137,6 @@ def _decoded(table: Any, types: dict[str, Any]) -> Any:
     return table
 
 
-def _batches(dataset: Any, chunk_rows: int):
-    offset = 0
-    # pyarrow reads ahead 16 batches x 4 files by default: bound it, memory is the point here
-    for i, batch in enumerate(dataset.to_batches(batch_size=chunk_rows, batch_readahead=2, fragment_readahead=1)):
-        yield i, offset, batch
-        offset += batch.num_rows
-
-
 def score_dataset(bundle: str | Path, source: str | Path, out: str | Path, *, engine: str = "local", n_jobs: int = 2,
                   chunk_rows: int = 200_000, id_column: str | None = None, scheduler: str | None = None,
                   client: Any = None, lake: str | Path | None = None, unknown_category: str = "error",
@@ -135,6 +147,7 @@ def score_dataset(bundle: str | Path, source: str | Path, out: str | Path, *, en
     or auto (compiled for inputs of TREES_MIN_ROWS rows or more, when lleaves is installed)."""
     import pandas as pd
 
+    from mlbp.deploy.batch_plan import plan
     from mlbp.deploy.batch_source import open_dataset
     from mlbp.registry.bundle import verify
 
@@ -159,7 +172,7 @@ def score_dataset(bundle: str | Path, source: str | Path, out: str | Path, *, en
     args = (str(bundle),)
     trees = _resolve_trees(trees, dataset)
     kw = {"out": str(out), "id_column": id_column, "scored_at": scored_at, "unknown_category": unknown_category,
-          "version": version, "trees": trees, "input_types": input_types}
+          "version": version, "trees": trees, "input_types": input_types, "chunk_rows": chunk_rows}
     load_s, model = 0.0, None
     if engine == "local" and (backend in ("threading", "auto") or n_jobs == 1):
         t_load = time.perf_counter()
@@ -186,15 +199,15 @@ def score_dataset(bundle: str | Path, source: str | Path, out: str | Path, *, en
             predictor = model.fast_path
         t0 = time.perf_counter()
         if engine == "local":
-            results = _run_local(args, kw, _batches(dataset, chunk_rows), n_jobs, backend)
+            results = _run_local(args, kw, plan(dataset, chunk_rows), n_jobs, backend)
         else:
-            results = _run_dask(args, kw, _batches(dataset, chunk_rows), client)
+            results = _run_dask(args, kw, plan(dataset, chunk_rows), client)
         secs = time.perf_counter() - t0
     finally:
         if own is not None:
             _close_dask(own, scheduler)
     totals = {k: sum(r[k] for r in results) for k in ("rows_in", "rows_scored", "rows_quarantined")}
-    summary = {**totals, "chunks": len(results), "engine": engine, "seconds": round(secs, 3),
+    summary = {**totals, "chunks": sum(r["parts"] for r in results), "engine": engine, "seconds": round(secs, 3),
                "backend": backend if engine == "local" else None, "trees": trees,
                "predictor": predictor,
                "load_seconds": round(load_s, 3),  # bundle verified, loaded and golden-checked before scoring
