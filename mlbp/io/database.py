@@ -37,5 +37,21 @@ def engine_for(url: str, metadata: MetaData | None = None) -> Engine:
                 eng = create_engine(url, pool_pre_ping=True)
             _engines[key] = eng
     if metadata is not None:
-        metadata.create_all(eng)
+        _create_tables(eng, metadata)
     return eng
+
+
+def _create_tables(eng: Engine, metadata: MetaData, attempts: int = 5) -> None:
+    """create_all checks for each table, then creates it: two processes starting on a fresh
+    database (the jobs of a parallel sweep) can both see it missing, and the slower one fails
+    with "already exists". The tables are there by then, so checking again is the fix."""
+    from sqlalchemy.exc import DBAPIError
+
+    for attempt in range(attempts):
+        try:
+            metadata.create_all(eng)
+            return
+        except DBAPIError as exc:
+            text = str(exc).lower()
+            if attempt == attempts - 1 or not ("already exists" in text or "duplicate" in text):
+                raise
