@@ -41,17 +41,35 @@ def engine_for(url: str, metadata: MetaData | None = None) -> Engine:
     return eng
 
 
-def _create_tables(eng: Engine, metadata: MetaData, attempts: int = 5) -> None:
-    """create_all checks for each table, then creates it: two processes starting on a fresh
-    database (the jobs of a parallel sweep) can both see it missing, and the slower one fails
-    with "already exists". The tables are there by then, so checking again is the fix."""
+def _create_tables(eng: Engine, metadata: MetaData) -> None:
+    """create_all checks for each table, then creates it: processes opening a fresh database at
+    the same moment (the jobs of a parallel sweep) both see a table missing and the slower one
+    fails with "already exists". So creation is serialized: a file lock beside a SQLite file, a
+    transaction-scoped advisory lock on PostgreSQL; other databases retry on that error."""
+    if eng.dialect.name == "sqlite" and eng.url.database not in (None, "", ":memory:"):
+        import fcntl
+
+        with open(f"{eng.url.database}.create-lock", "w") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                metadata.create_all(eng)
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+        return
+    if eng.dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        with eng.begin() as conn:
+            conn.execute(text("SELECT pg_advisory_xact_lock(7316201)"))  # any constant shared by mlbp processes
+            metadata.create_all(conn)
+        return
     from sqlalchemy.exc import DBAPIError
 
-    for attempt in range(attempts):
+    for attempt in range(10):
         try:
             metadata.create_all(eng)
             return
         except DBAPIError as exc:
-            text = str(exc).lower()
-            if attempt == attempts - 1 or not ("already exists" in text or "duplicate" in text):
+            text_ = str(exc).lower()
+            if attempt == 9 or not ("already exists" in text_ or "duplicate" in text_):
                 raise
