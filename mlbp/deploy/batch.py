@@ -125,6 +125,20 @@ def _score_batch(model: Any, batch: Any, part: str, offset: int, out: str, id_co
     return {"rows_in": n, "rows_scored": m, "rows_quarantined": bad, "parts": 1}
 
 
+def _file_types(dataset: Any, columns: list[str]) -> dict[str, Any]:
+    """The types the input file declares for the columns read as dictionaries (from one footer),
+    so the quarantine can give them back."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = dataset.schema
+    read_as_dict = [c for c in columns if c in schema.names and pa.types.is_dictionary(schema.field(c).type)]
+    if not read_as_dict or not dataset.files:
+        return {}
+    declared = pq.read_schema(dataset.files[0], filesystem=dataset.filesystem)
+    return {c: declared.field(c).type for c in read_as_dict if c in declared.names}
+
+
 def _decoded(table: Any, types: dict[str, Any]) -> Any:
     """Categorical columns read as dictionaries go back to the type the input has (`types`, from
     its schema; Arrow reads a large_string column's dictionary as string): the quarantine keeps
@@ -155,8 +169,7 @@ def score_dataset(bundle: str | Path, source: str | Path, out: str | Path, *, en
     # categorical columns stay dictionary-encoded, as Parquet stores them (see batch_checks)
     categorical = manifest["signature"]["categorical"]
     dataset = open_dataset(source, lake, dictionary_columns=categorical)
-    plain = open_dataset(source, lake).schema  # the input's own types, for the quarantine
-    input_types = {c: plain.field(c).type for c in categorical if c in plain.names}
+    input_types = _file_types(dataset, categorical)
     out = Path(out)
     for sub in ("scores", "quarantine"):
         (out / sub).mkdir(parents=True, exist_ok=True)

@@ -205,8 +205,9 @@ def _raw_predictor(est: Any, task: str, threads: int, trees: str = "booster") ->
         if trees in ("compiled", "cached"):
             from mlbp.deploy import compiled_trees
 
-            if trees == "compiled" or compiled_trees.is_cached(booster, num_iteration):
-                return compiled_trees.lleaves_predictor(booster, num_iteration, threads), "lightgbm-compiled-trees"
+            fast = compiled_trees.lleaves_predictor(booster, num_iteration, threads, compile_now=trees == "compiled")
+            if fast is not None:
+                return fast, "lightgbm-compiled-trees"
 
         def lgb(x: np.ndarray) -> np.ndarray:
             return booster.predict(x, num_iteration=num_iteration, num_threads=threads)

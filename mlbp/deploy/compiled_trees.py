@@ -65,17 +65,12 @@ def _cpu_id() -> str:
         return ""
 
 
-def is_cached(booster: Any, num_iteration: int | None = None) -> bool:
-    """True when this model's forest is compiled already (loading it costs milliseconds)."""
+def lleaves_predictor(booster: Any, num_iteration: int | None, threads: int, compile_now: bool = True) -> Any:
+    """A predict function (float64 matrix -> the booster's `predict` output) from compiled trees.
+    With compile_now=False: only a forest already in the cache, else None (loading it is cheap)."""
     if not available():
-        return False
-    text = booster.model_to_string(num_iteration=num_iteration)
-    return (cache_dir() / f"{_key(text)}.o").is_file()
-
-
-def lleaves_predictor(booster: Any, num_iteration: int | None, threads: int) -> Any:
-    """A predict function (float64 matrix -> the booster's `predict` output) from compiled trees."""
-    if not available():
+        if not compile_now:
+            return None
         raise MlbpError("compiled trees need lleaves with llvmlite < 0.45", reason=Reason.CONFIG,
                         key="deploy.batch.trees", expected="booster | auto, or the trees extra installed",
                         got="compiled", fix=EXTRA)
@@ -83,9 +78,11 @@ def lleaves_predictor(booster: Any, num_iteration: int | None, threads: int) -> 
 
     text = booster.model_to_string(num_iteration=num_iteration)
     folder = cache_dir()
-    folder.mkdir(parents=True, exist_ok=True)
     key = _key(text)
     model_file, obj = folder / f"{key}.txt", folder / f"{key}.o"
+    if not compile_now and not obj.is_file():
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
     with open(folder / f"{key}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one process compiles; the others wait and load its object file
         try:

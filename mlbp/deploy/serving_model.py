@@ -127,29 +127,25 @@ def load_serving(path: str | Path, version: Any = None, unknown_category: str = 
     checker = InputChecker(sig, unknown_category, extra_columns, passthrough=passthrough)
     model = ServingModel(bundle, checker, None, "pipeline (fast path off)",
                          version=version if version is not None else version_of(Path(path), bundle.manifest))
-    if fast_path:
-        compiled, how = CompiledModel.compile(bundle.model, sig, threads=threads, trees=trees)
-        if compiled is not None and how == "lightgbm-compiled-trees":
-            model.compiled = compiled
-            bad = golden_mismatch(model)
-            if bad:
-                log.warning("compiled trees for %s do not reproduce the golden examples (%s); using the booster",
-                            path, bad)
-                compiled, how = CompiledModel.compile(bundle.model, sig, threads=threads)
+    # compiled trees first when asked for, then the booster: the first predictor that reproduces
+    # the golden examples serves; if none does, the pipeline
+    for attempt in dict.fromkeys([trees, "booster"]) if fast_path else ():
+        compiled, how = CompiledModel.compile(bundle.model, sig, threads=threads, trees=attempt)
         if compiled is None:
             model.fast_path = f"pipeline ({how})"
-        else:
-            model.compiled = compiled
-            try:
-                bad = golden_mismatch(model)
-            except Exception as exc:  # noqa: BLE001 - an estimator that needs its own input types: no fast path
-                bad = f"{type(exc).__name__}: {exc}"
-            if bad:
-                log.warning("fast path for %s does not reproduce the golden examples (%s); serving the pipeline",
-                            path, bad)
-                model.compiled, model.fast_path = None, f"pipeline (fast path failed golden check: {bad})"
-            else:
-                model.fast_path = how
+            break
+        model.compiled = compiled
+        try:
+            bad = golden_mismatch(model)
+        except Exception as exc:  # noqa: BLE001 - an estimator that needs its own input types: no fast path
+            bad = f"{type(exc).__name__}: {exc}"
+        if not bad:
+            model.fast_path = how
+            break
+        log.warning("fast path %s for %s does not reproduce the golden examples (%s)", how, path, bad)
+        model.compiled, model.fast_path = None, f"pipeline (fast path failed golden check: {bad})"
+        if how != "lightgbm-compiled-trees":  # only compiled trees have a booster to fall back to
+            break
     if model.compiled is None:
         bad = golden_mismatch(model)
         if bad:

@@ -45,7 +45,7 @@ def _create_tables(eng: Engine, metadata: MetaData) -> None:
     """create_all checks for each table, then creates it: processes opening a fresh database at
     the same moment (the jobs of a parallel sweep) both see a table missing and the slower one
     fails with "already exists". So creation is serialized: a file lock beside a SQLite file, a
-    transaction-scoped advisory lock on PostgreSQL; other databases retry on that error."""
+    transaction-scoped advisory lock on PostgreSQL (the databases CI runs; others get create_all as is)."""
     if eng.dialect.name == "sqlite" and eng.url.database not in (None, "", ":memory:"):
         import fcntl
 
@@ -63,13 +63,4 @@ def _create_tables(eng: Engine, metadata: MetaData) -> None:
             conn.execute(text("SELECT pg_advisory_xact_lock(7316201)"))  # any constant shared by mlbp processes
             metadata.create_all(conn)
         return
-    from sqlalchemy.exc import DBAPIError
-
-    for attempt in range(10):
-        try:
-            metadata.create_all(eng)
-            return
-        except DBAPIError as exc:
-            text_ = str(exc).lower()
-            if attempt == 9 or not ("already exists" in text_ or "duplicate" in text_):
-                raise
+    metadata.create_all(eng)

@@ -97,8 +97,8 @@ def test_auto_compiles_big_inputs_and_reuses_the_cache_for_small_ones(example, f
 def test_compiled_trees_that_disagree_fall_back_to_the_booster(example, monkeypatch):
     real = compiled_trees.lleaves_predictor
 
-    def off_by_a_little(booster, num_iteration, threads):
-        f = real(booster, num_iteration, threads)
+    def off_by_a_little(booster, num_iteration, threads, compile_now=True):
+        f = real(booster, num_iteration, threads, compile_now)
         return lambda x: f(x) + 1e-6
 
     monkeypatch.setattr(compiled_trees, "lleaves_predictor", off_by_a_little)
