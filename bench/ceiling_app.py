@@ -10,7 +10,7 @@ import os
 import numpy as np
 import orjson
 
-from mlbp.deploy.compiled import CompiledModel
+from mlbp.deploy.runtime.compiled import CompiledModel
 from mlbp.registry.bundle import load
 
 _bundle = load(os.environ["MLBP_BUNDLE"])

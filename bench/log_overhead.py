@@ -4,7 +4,7 @@
 
     .venv/bin/python bench/log_overhead.py --bundle .mlbp/registry/<model>/v1   # the real `mlbp` server
 
-With --bundle the rounds run against mlbp's own server (`python -m mlbp.deploy.launch`, with and
+With --bundle the rounds run against mlbp's own server (`python -m mlbp.deploy.rest.launch`, with and
 without `--prediction-log`) on a golden row of that bundle. Without it, a stand-in: a minimal
 FastAPI + uvicorn endpoint whose "model" is nearly free (a weighted sum), so the sink's cost is
 measured against the cheapest possible request, the hardest case for the 0.9x target. Each request logs one
@@ -75,7 +75,7 @@ def run_round(workdir: Path, log_root: Path | None, seconds: int, conns: int, bu
     env = {**os.environ, "PYTHONPATH": str(workdir)}
     env.pop("LOG_ROOT", None)
     if bundle is not None:
-        cmd = [sys.executable, "-m", "mlbp.deploy.launch", "--bundle", str(bundle), "--port", str(port)]
+        cmd = [sys.executable, "-m", "mlbp.deploy.rest.launch", "--bundle", str(bundle), "--port", str(port)]
         if log_root is not None:
             cmd += ["--prediction-log", str(log_root)]
     else:

@@ -57,9 +57,9 @@ def raw_predict_rows_per_s(bundle: Path, src: Path) -> dict[str, float]:
     checking, encoding), all cores: LightGBM's booster and the same trees compiled by lleaves."""
     import pyarrow.parquet as pq
 
-    from mlbp.deploy.batch_checks import check_batch
-    from mlbp.deploy.compiled_trees import lleaves_predictor
-    from mlbp.deploy.serving_model import load_serving
+    from mlbp.deploy.batch.checks import check_batch
+    from mlbp.deploy.runtime.compiled_trees import lleaves_predictor
+    from mlbp.deploy.runtime.serving import load_serving
 
     model = load_serving(bundle)
     checked = check_batch(pq.read_table(src), model.checker)
@@ -101,7 +101,7 @@ def tree_rss(pid: int) -> int:
 
 def score_in_subprocess(bundle: Path, src: Path, out: Path, n_jobs: int, backend: str = "auto",
                         trees: str = "auto") -> dict:
-    code = ("import json, sys; from mlbp.deploy.batch import score_dataset; "
+    code = ("import json, sys; from mlbp.deploy.batch.score import score_dataset; "
             f"s = score_dataset({str(bundle)!r}, {str(src)!r}, {str(out)!r}, n_jobs={n_jobs}, "
             f"id_column='offer_id', backend={backend!r}, trees={trees!r}); print(json.dumps(s))")
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True)

@@ -91,10 +91,10 @@ def main() -> int:
     targets = {
         "ceiling": ([sys.executable, "-m", "uvicorn", "bench.ceiling_app:app", "--log-level", "warning",
                      "--no-access-log", "--host", "127.0.0.1", "--port", "{port}"], "/"),
-        "mlbp": ([sys.executable, "-m", "mlbp.deploy.launch", "--bundle", str(bundle), "--port", "{port}"],
+        "mlbp": ([sys.executable, "-m", "mlbp.deploy.rest.launch", "--bundle", str(bundle), "--port", "{port}"],
                  "/predict"),
-        "mlbp+microbatch": ([sys.executable, "-m", "mlbp.deploy.launch", "--bundle", str(bundle), "--port", "{port}",
-                             "--micro-batch"], "/predict"),
+        "mlbp+microbatch": ([sys.executable, "-m", "mlbp.deploy.rest.launch", "--bundle", str(bundle),
+                             "--port", "{port}", "--micro-batch"], "/predict"),
     }
     # rounds interleave the servers so a neighbour's burst on this shared machine hits them alike;
     # each figure is its best round (timeit's rule), errors are summed over all rounds

@@ -33,7 +33,7 @@ def _registry(cfg: DictConfig) -> tuple[str, str]:
 
 def _sources(cfg: DictConfig, rest: dict[str, Any]) -> tuple[dict[str, Any], dict[str, float], list[str]]:
     """Variant name -> Source, the router weights, the shadow variants."""
-    from mlbp.deploy.variants import Source
+    from mlbp.deploy.rest.variants import Source
 
     db, root = _registry(cfg)
     if rest.get("bundle"):
@@ -60,9 +60,9 @@ def _sources(cfg: DictConfig, rest: dict[str, Any]) -> tuple[dict[str, Any], dic
 
 def build_server(cfg: DictConfig) -> tuple[Any, dict[str, Any]]:
     """The Server `mlbp serve` runs (also used by tests): variants, router, sink, options."""
-    from mlbp.deploy.app import ServeOptions, Server
-    from mlbp.deploy.routing import SplitRouter
-    from mlbp.deploy.variants import Variants
+    from mlbp.deploy.rest.app import ServeOptions, Server
+    from mlbp.deploy.rest.routing import SplitRouter
+    from mlbp.deploy.rest.variants import Variants
 
     rest = _section(cfg, "deploy.rest")
     sources, weights, shadow = _sources(cfg, rest)
@@ -90,7 +90,7 @@ def build_server(cfg: DictConfig) -> tuple[Any, dict[str, Any]]:
 def serve(cfg: DictConfig, args: list[str]) -> int:
     from rich.console import Console
 
-    from mlbp.deploy.launch import serve as run_server
+    from mlbp.deploy.rest.launch import serve as run_server
 
     server, rest = build_server(cfg)
     console = Console(stderr=True)
@@ -119,7 +119,7 @@ def _say_progress(logger: str) -> None:
 def score(cfg: DictConfig, args: list[str]) -> int:
     from rich.console import Console
 
-    from mlbp.deploy.batch import score_dataset
+    from mlbp.deploy.batch.score import score_dataset
     from mlbp.registry.store import Registry
 
     batch = _section(cfg, "deploy.batch")

@@ -40,8 +40,8 @@ from mlbp.registry.db import (
     version_table,
     write_transaction,
 )
-from mlbp.registry.lineage import run_manifest_of, signature_of
 from mlbp.registry.notify import Notifier, Sink
+from mlbp.registry.promotion import promotion_status
 
 
 class Registry:
@@ -184,7 +184,7 @@ class Registry:
         refuse with every missing approval and check listed."""
         def work(conn: Connection, events: list) -> dict[str, Any]:
             v = self._resolve(conn, name, ref)
-            status = self._status(conn, v, alias, acknowledge_contract)
+            status = promotion_status(self, conn, v, alias, acknowledge_contract)
             if status["missing"]:
                 raise MlbpError(f"promotion of {name} v{v['version']} to '{alias}' refused; missing:\n  - "
                                 + "\n  - ".join(status["missing"]), reason=Reason.POLICY,
@@ -283,39 +283,7 @@ class Registry:
                          ) -> dict[str, Any]:
         """What promoting `ref` to `alias` would need right now: checks, approvals, and `missing`."""
         with self.engine.connect() as conn:
-            return self._status(conn, self._resolve(conn, name, ref), alias, acknowledge_contract)
-
-    def _status(self, conn: Connection, v: dict[str, Any], alias: str, acknowledge_contract: bool) -> dict[str, Any]:
-        rule = self.policy.for_alias(alias)
-        name, info = v["model"], v["info"] or {}
-        approvals = self._approvals(conn, name, v["version"], alias)
-        missing = rules.missing_approvals(rule, v["author"] or "", approvals)
-        holder = self._aliases(conn, name).get(alias)
-        checks: dict[str, Any] = {}
-        changes: list[str] = []
-        if "blessed" in rule.checks:
-            checks["blessed"] = bool((info.get("scorecard") or {}).get("blessed"))
-            if not checks["blessed"]:
-                failed = (info.get("scorecard") or {}).get("failed_rules") or ["no scorecard recorded"]
-                missing.append(f"check blessed: the scorecard did not bless v{v['version']} ({'; '.join(failed)})")
-        if "smoke_tests" in rule.checks:
-            smoke = rules.smoke_result(info, run_manifest_of(info))
-            checks["smoke_tests"] = smoke
-            if smoke is not True:
-                missing.append("check smoke_tests: " + ("failed" if smoke is False else
-                               "no smoke-test result recorded for this version"))
-        if "contract" in rule.checks:
-            serving = self._get(conn, name, holder) if holder is not None and holder != v["version"] else None
-            changes = rules.contract_changes(signature_of(serving), signature_of(v)) if serving else []
-            checks["contract"] = not changes or bool(acknowledge_contract)
-            if not checks["contract"]:
-                missing.append(f"check contract: incompatible with the serving v{holder} "
-                               f"({'; '.join(changes)}) and the change is not acknowledged")
-        counted = rules.counted_approvals(rule, v["author"] or "", approvals)
-        return {"model": name, "version": v["version"], "alias": alias, "holder": holder, "checks": checks,
-                "approvals": counted, "all_approvals": approvals, "contract_changes": changes,
-                "required": {"approvals": rule.approvals, "roles": list(rule.roles), "each_of": list(rule.each_of),
-                             "checks": list(rule.checks)}, "missing": missing}
+            return promotion_status(self, conn, self._resolve(conn, name, ref), alias, acknowledge_contract)
 
     def _get(self, conn: Connection, name: str, version: int) -> dict[str, Any]:
         row = conn.execute(select(version_table).where(

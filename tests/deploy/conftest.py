@@ -12,9 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mlbp.deploy.app import ServeOptions, Server
-from mlbp.deploy.launch import bind, uvicorn_server
-from mlbp.deploy.variants import Source, Variants
+from mlbp.deploy.rest.app import ServeOptions, Server
+from mlbp.deploy.rest.launch import bind, uvicorn_server
+from mlbp.deploy.rest.variants import Source, Variants
 from tests.pipeline_runs import run_pipeline_in
 
 # These fixtures need v1 to become champion; single-row latency on a busy CI box is noise, not a
@@ -46,8 +46,8 @@ def frame(example):
     df = max((pd.read_parquet(f) for f in files), key=len)
     import pyarrow as pa
 
-    from mlbp.deploy.batch_checks import check_batch
-    from mlbp.deploy.signature import InputChecker
+    from mlbp.deploy.batch.checks import check_batch
+    from mlbp.deploy.runtime.signature import InputChecker
 
     df = df.reset_index(drop=True)
     valid = check_batch(pa.Table.from_pandas(df, preserve_index=False),

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from mlbp.deploy.batch import score_dataset
-from mlbp.deploy.smoke import reconcile
+from mlbp.deploy.batch.score import score_dataset
+from mlbp.deploy.smoke.reconcile import reconcile
 from mlbp.engine.errors import MlbpError
 
 WHEN = "2026-01-01T00:00:00Z"

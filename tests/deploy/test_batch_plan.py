@@ -11,8 +11,8 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from mlbp.deploy.batch_plan import Piece, plan
-from mlbp.deploy.batch_source import open_dataset
+from mlbp.deploy.batch.plan import Piece, plan
+from mlbp.deploy.batch.source import open_dataset
 
 
 def _file(path, sizes):

@@ -72,8 +72,8 @@ def test_sink_and_router_come_from_monitor_config(example, good_row, tmp_path):
         "deploy": {"rest": {"model": "restaurant-offers", "alias": "champion", "bundle": None, "poll_seconds": 0,
                             "variants": {"champion": {"alias": "champion", "weight": 1},
                                          "shadowed": {"version": 1, "shadow": True}}}},
-        "monitor": {"prediction_log": {"_target_": "mlbp.deploy.sinks.JsonlSink", "path": str(log)},
-                    "traffic": {"_target_": "mlbp.deploy.routing.SplitRouter", "weights": {"champion": 1.0},
+        "monitor": {"prediction_log": {"_target_": "mlbp.deploy.rest.sinks.JsonlSink", "path": str(log)},
+                    "traffic": {"_target_": "mlbp.deploy.rest.routing.SplitRouter", "weights": {"champion": 1.0},
                                 "shadow": ["shadowed"]}},
     })
     server, _rest = build_server(cfg)

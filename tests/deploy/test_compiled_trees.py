@@ -11,10 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlbp.deploy import batch, compiled_trees
-from mlbp.deploy.batch import score_dataset
-from mlbp.deploy.compiled import _raw_predictor
-from mlbp.deploy.serving_model import load_serving
+from mlbp.deploy.batch import score as batch
+from mlbp.deploy.batch.score import score_dataset
+from mlbp.deploy.runtime import compiled_trees
+from mlbp.deploy.runtime.compiled import _raw_predictor
+from mlbp.deploy.runtime.serving import load_serving
 from mlbp.engine.errors import MlbpError
 
 WHEN = "2026-01-01T00:00:00Z"

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from mlbp.deploy.app import ServeOptions, Server
-from mlbp.deploy.hooks import RECORD_FIELDS, PredictionSink, Router
-from mlbp.deploy.routing import SplitRouter
-from mlbp.deploy.variants import Source, Variants
+from mlbp.deploy.rest.app import ServeOptions, Server
+from mlbp.deploy.rest.hooks import RECORD_FIELDS, PredictionSink, Router
+from mlbp.deploy.rest.routing import SplitRouter
+from mlbp.deploy.rest.variants import Source, Variants
 from mlbp.engine.errors import MlbpError
 
 from .conftest import ListSink, running

@@ -6,8 +6,8 @@ from __future__ import annotations
 import threading
 import time
 
-from mlbp.deploy.app import ServeOptions, Server
-from mlbp.deploy.variants import Source, Variants
+from mlbp.deploy.rest.app import ServeOptions, Server
+from mlbp.deploy.rest.variants import Source, Variants
 from mlbp.registry.store import Registry
 
 from .conftest import running

@@ -8,8 +8,8 @@ import numpy as np
 import orjson
 import pytest
 
-from mlbp.deploy.app import ServeOptions
-from mlbp.deploy.smoke import golden_requests, predictions_from
+from mlbp.deploy.rest.app import ServeOptions
+from mlbp.deploy.smoke.serve import golden_requests, predictions_from
 
 from .conftest import bundle_server, running
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from mlbp.deploy.batch_checks import check_batch
-from mlbp.deploy.signature import InputChecker, InputError
+from mlbp.deploy.batch.checks import check_batch
+from mlbp.deploy.runtime.signature import InputChecker, InputError
 
 
 @pytest.fixture

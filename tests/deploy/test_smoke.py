@@ -9,8 +9,10 @@ import shutil
 import pandas as pd
 import pytest
 
-from mlbp.deploy.batch import score_dataset
-from mlbp.deploy.smoke import BatchReconcile, GoldenCheck, ServeCheck
+from mlbp.deploy.batch.score import score_dataset
+from mlbp.deploy.smoke.golden import GoldenCheck
+from mlbp.deploy.smoke.reconcile import BatchReconcile
+from mlbp.deploy.smoke.serve import ServeCheck
 from mlbp.engine.errors import MlbpError
 from mlbp.engine.stage import StageContext
 from mlbp.registry.bundle import write_manifest

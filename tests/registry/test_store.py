@@ -112,8 +112,8 @@ def test_smoke_result_is_read_from_the_run_manifest(reg, bundle_factory, tmp_pat
     assert "check smoke_tests: failed" in reg.promotion_status("m", 1, "champion")["missing"]
     run.write_text(json.dumps({"stages": {"deploy": {"facts": {"smoke": {"passed": True}}}}}))
     assert reg.promotion_status("m", 1, "champion")["checks"]["smoke_tests"] is True
-    stages = {"serve_check": {"target": "mlbp.deploy.smoke.ServeCheck", "status": "done"},
-              "golden_check": {"target": "mlbp.deploy.smoke.GoldenCheck", "status": "failed"}}
+    stages = {"serve_check": {"target": "mlbp.deploy.smoke.serve.ServeCheck", "status": "done"},
+              "golden_check": {"target": "mlbp.deploy.smoke.golden.GoldenCheck", "status": "failed"}}
     run.write_text(json.dumps({"stages": stages}))
     assert reg.promotion_status("m", 1, "champion")["checks"]["smoke_tests"] is False
     stages["golden_check"]["status"] = "cached"

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from mlbp.deploy.signature import InputChecker
+from mlbp.deploy.runtime.signature import InputChecker
 
 
 @dataclass

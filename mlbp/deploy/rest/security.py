@@ -15,7 +15,7 @@ import hashlib
 import hmac
 from typing import Any
 
-from mlbp.deploy.signature import InputError
+from mlbp.deploy.runtime.signature import InputError
 from mlbp.engine.errors import MlbpError
 
 SCOPES = ("predict", "admin")

@@ -5,7 +5,7 @@ background thread flushes every `flush_seconds`; `close` flushes what is left. Y
 
     monitor:
       prediction_log:
-        _target_: mlbp.deploy.sinks.JsonlSink
+        _target_: mlbp.deploy.rest.sinks.JsonlSink
         path: ${paths.state}/predictions.jsonl   # feedback goes to predictions.feedback.jsonl
 """
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from mlbp.deploy.compiled import CompiledModel, outputs_from
-from mlbp.deploy.signature import InputChecker
+from mlbp.deploy.runtime.compiled import CompiledModel, outputs_from
+from mlbp.deploy.runtime.signature import InputChecker
 from mlbp.registry.bundle import LoadedBundle, load
 
 log = logging.getLogger("mlbp.deploy")

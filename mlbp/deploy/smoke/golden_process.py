@@ -1,4 +1,4 @@
-"""`python -m mlbp.deploy.golden_check BUNDLE`: in a fresh process, verify + load the bundle and
+"""`python -m mlbp.deploy.smoke.golden_process BUNDLE`: in a fresh process, verify + load the bundle and
 reproduce its golden examples exactly, through the plain pipeline and through the serving fast
 path. Prints a JSON verdict; exit code 0 only when both reproduce."""
 
@@ -12,7 +12,7 @@ def check(bundle: str) -> dict:
     import numpy as np
     import pandas as pd
 
-    from mlbp.deploy.serving_model import golden_mismatch, load_serving
+    from mlbp.deploy.runtime.serving import golden_mismatch, load_serving
     from mlbp.registry.bundle import load
     from mlbp.stacks.predict import predict_frame
 
@@ -35,7 +35,7 @@ def check(bundle: str) -> dict:
 def main(argv: list[str] | None = None) -> int:
     args = argv if argv is not None else sys.argv[1:]
     if len(args) != 1:
-        print("usage: python -m mlbp.deploy.golden_check BUNDLE", file=sys.stderr)
+        print("usage: python -m mlbp.deploy.smoke.golden_process BUNDLE", file=sys.stderr)
         return 2
     try:
         verdict = check(args[0])

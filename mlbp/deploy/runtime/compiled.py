@@ -203,7 +203,7 @@ def _raw_predictor(est: Any, task: str, threads: int, trees: str = "booster") ->
         booster = est.booster_
         num_iteration = getattr(est, "best_iteration_", None) or None
         if trees in ("compiled", "cached"):
-            from mlbp.deploy import compiled_trees
+            from mlbp.deploy.runtime import compiled_trees
 
             fast = compiled_trees.lleaves_predictor(booster, num_iteration, threads, compile_now=trees == "compiled")
             if fast is not None:

@@ -11,8 +11,8 @@ from typing import Any
 
 import orjson
 
-from mlbp.deploy.metrics import ServerMetrics
-from mlbp.deploy.signature import InputError
+from mlbp.deploy.rest.metrics import ServerMetrics
+from mlbp.deploy.runtime.signature import InputError
 
 _RID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 _ROUTES = (

@@ -1,10 +1,5 @@
-"""Smoke tests at each hand-off, as stages that fail the run when they fail:
-
-    GoldenCheck     after packaging: golden examples reproduce exactly in a fresh process
-    ServeCheck      after deploying: a real server on 127.0.0.1 starts, becomes ready and
-                    returns the golden predictions on every protocol, then is stopped
-    BatchReconcile  after batch: scored + quarantined rows = input rows, on disk
-"""
+"""After deploying: a real server on 127.0.0.1 starts, becomes ready and returns the golden
+predictions on every protocol it speaks, then is stopped."""
 
 from __future__ import annotations
 
@@ -21,28 +16,6 @@ from typing import Any, ClassVar
 from mlbp.engine.errors import MlbpError, Reason
 from mlbp.engine.stage import Stage, StageContext
 from mlbp.io import write_json
-
-
-class GoldenCheck(Stage):
-    """Needs `bundle`; makes `golden_check`."""
-
-    needs: ClassVar[tuple[str, ...]] = ("bundle",)
-    makes: ClassVar[tuple[str, ...]] = ("golden_check",)
-
-    def __init__(self, timeout_seconds: float = 120.0) -> None:
-        self.timeout_seconds = timeout_seconds
-
-    def run(self, ctx: StageContext) -> None:
-        proc = subprocess.run([sys.executable, "-m", "mlbp.deploy.golden_check", str(ctx.input("bundle"))],
-                              capture_output=True, text=True, timeout=self.timeout_seconds)
-        lines = proc.stdout.strip().splitlines()
-        verdict = json.loads(lines[-1]) if lines else {"ok": False, "problems": [proc.stderr[-2000:]]}
-        write_json(verdict, ctx.output("golden_check"), "golden_check.json")
-        if proc.returncode != 0 or not verdict.get("ok"):
-            raise MlbpError("golden examples do not reproduce from the saved bundle in a fresh process: "
-                            + "; ".join(verdict.get("problems", [])), reason=Reason.BUNDLE, key="bundle",
-                            fix="re-package with the same library versions; see golden_check.json")
-        ctx.note(rows=verdict["rows"], fast_path=verdict.get("fast_path"))
 
 
 def golden_requests(golden: Any, features: list[str]) -> dict[str, tuple[str, dict[str, str], bytes]]:
@@ -94,7 +67,7 @@ def predictions_from(name: str, payload: dict[str, Any]) -> dict[str, list[Any]]
 
 
 class ServeCheck(Stage):
-    """Needs `bundle`; makes `serve_check`. Starts `python -m mlbp.deploy.launch` on a free port."""
+    """Needs `bundle`; makes `serve_check`. Starts `python -m mlbp.deploy.rest.launch` on a free port."""
 
     needs: ClassVar[tuple[str, ...]] = ("bundle",)
     makes: ClassVar[tuple[str, ...]] = ("serve_check",)
@@ -126,7 +99,7 @@ def check_server(bundle: Path, ready_timeout: float = 60.0) -> dict[str, Any]:
         port_file = Path(tmp) / "port"
         log_path = Path(tmp) / "server.log"
         with open(log_path, "w") as log:
-            proc = subprocess.Popen([sys.executable, "-m", "mlbp.deploy.launch", "--bundle", str(bundle),
+            proc = subprocess.Popen([sys.executable, "-m", "mlbp.deploy.rest.launch", "--bundle", str(bundle),
                                      "--port", "0", "--port-file", str(port_file)], stdout=log, stderr=log,
                                     env={**os.environ, "PYTHONUNBUFFERED": "1"})
         try:
@@ -174,35 +147,3 @@ def _wait_ready(proc: subprocess.Popen, port_file: Path, timeout: float, log_pat
                 pass
         time.sleep(0.1)
     raise MlbpError(f"the server was not ready within {timeout}s", reason=Reason.STAGE_FAILED, key="deploy.rest")
-
-
-class BatchReconcile(Stage):
-    """Needs `scores` and the `data` that was scored; makes `batch_check`. Counts rows on disk."""
-
-    needs: ClassVar[tuple[str, ...]] = ("scores", "data")
-    makes: ClassVar[tuple[str, ...]] = ("batch_check",)
-
-    def run(self, ctx: StageContext) -> None:
-        result = reconcile(ctx.input("data") / "data.parquet", ctx.input("scores"))
-        write_json(result, ctx.output("batch_check"), "batch_check.json")
-        if not result["ok"]:
-            raise MlbpError("batch counts do not reconcile", reason=Reason.STAGE_FAILED, key="pipeline.stages.batch",
-                            expected=f"{result['rows_in']} rows = scored + quarantined",
-                            got=f"{result['rows_scored']} + {result['rows_quarantined']}")
-        ctx.note(**{k: result[k] for k in ("rows_in", "rows_scored", "rows_quarantined")})
-
-
-def reconcile(source: Path, out: Path) -> dict[str, Any]:
-    import pyarrow.dataset as ds
-
-    def count(folder: Path) -> int:
-        files = sorted(folder.glob("part-*.parquet"))
-        return ds.dataset(files, format="parquet").count_rows() if files else 0
-
-    rows_in = ds.dataset(source, format="parquet").count_rows()
-    scored, quarantined = count(out / "scores"), count(out / "quarantine")
-    summary = json.loads((out / "batch.json").read_text())
-    ok = rows_in == scored + quarantined and summary["rows_in"] == rows_in \
-        and summary["rows_scored"] == scored and summary["rows_quarantined"] == quarantined
-    return {"rows_in": rows_in, "rows_scored": scored, "rows_quarantined": quarantined, "ok": ok,
-            "summary": {k: summary[k] for k in ("rows_in", "rows_scored", "rows_quarantined")}}

@@ -29,7 +29,7 @@ def _model(bundle: str, unknown_category: str, trees: str = "booster") -> Any:
     """One loaded model per worker process (a worker scores many chunks)."""
     key = (bundle, unknown_category, trees)
     if key not in _MODELS:
-        from mlbp.deploy.serving_model import load_serving
+        from mlbp.deploy.runtime.serving import load_serving
 
         _MODELS[key] = load_serving(bundle, unknown_category=unknown_category, threads=1, trees=trees)
     return _MODELS[key]
@@ -43,7 +43,7 @@ def _resolve_trees(trees: str, dataset: Any) -> str:
     if trees != "auto":
         raise MlbpError("unknown trees option", key="deploy.batch.trees", expected="auto | compiled | booster",
                         got=trees)
-    from mlbp.deploy.compiled_trees import available
+    from mlbp.deploy.runtime.compiled_trees import available
 
     if not available():
         return "booster"
@@ -68,7 +68,7 @@ def score_chunk(bundle: str, chunk: Any, index: int, offset: int, out: str, id_c
     scores and quarantine parts. Runs in a worker."""
     import pyarrow as pa
 
-    from mlbp.deploy.batch_plan import Piece
+    from mlbp.deploy.batch.plan import Piece
 
     model = _model(bundle, unknown_category, trees)
     kw = {"out": out, "id_column": id_column, "scored_at": scored_at, "version": version,
@@ -92,7 +92,7 @@ def _score_batch(model: Any, batch: Any, part: str, offset: int, out: str, id_co
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from mlbp.deploy.batch_checks import check_batch
+    from mlbp.deploy.batch.checks import check_batch
 
     n = batch.num_rows
     checked = check_batch(batch, model.checker)
@@ -161,8 +161,8 @@ def score_dataset(bundle: str | Path, source: str | Path, out: str | Path, *, en
     or auto (compiled for inputs of TREES_MIN_ROWS rows or more, when lleaves is installed)."""
     import pandas as pd
 
-    from mlbp.deploy.batch_plan import plan
-    from mlbp.deploy.batch_source import open_dataset
+    from mlbp.deploy.batch.plan import plan
+    from mlbp.deploy.batch.source import open_dataset
     from mlbp.registry.bundle import verify
 
     manifest = verify(bundle)  # fail fast in the driver, before any worker unpickles it

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from mlbp.deploy.serving_model import ServingModel, load_serving
+from mlbp.deploy.runtime.serving import ServingModel, load_serving
 
 log = logging.getLogger("mlbp.deploy")
 

@@ -3,7 +3,7 @@
 YAML (`monitor.traffic`, or built by `mlbp serve` from the variants when unset)::
 
     traffic:
-      _target_: mlbp.deploy.routing.SplitRouter
+      _target_: mlbp.deploy.rest.routing.SplitRouter
       weights: {champion: 0.9, challenger: 0.1}
       shadow: [candidate]      # predict on every request, logged with shadow=True, never returned
 """

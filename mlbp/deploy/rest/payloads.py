@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from mlbp.deploy.signature import InputChecker, InputError
+from mlbp.deploy.runtime.signature import InputChecker, InputError
 
 MLFLOW_KEYS = ("dataframe_split", "dataframe_records", "instances", "inputs")
 V2_NUMERIC = {"FP16", "FP32", "FP64", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64"}

@@ -1,6 +1,6 @@
 """Start a server with uvicorn: on a port, or on an already bound socket (tests, smoke stage).
 
-`python -m mlbp.deploy.launch --bundle PATH --port 0 --port-file F` is what the smoke stage runs
+`python -m mlbp.deploy.rest.launch --bundle PATH --port 0 --port-file F` is what the smoke stage runs
 in a fresh process; `mlbp serve` builds the same Server from config.
 """
 
@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from mlbp.deploy.app import ServeOptions, Server
-from mlbp.deploy.variants import Source, Variants
+from mlbp.deploy.rest.app import ServeOptions, Server
+from mlbp.deploy.rest.variants import Source, Variants
 from mlbp.engine.errors import MlbpError
 
 
@@ -46,7 +46,7 @@ def serve(server: Server, host: str = "127.0.0.1", port: int = 8080, graceful_se
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m mlbp.deploy.launch", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m mlbp.deploy.rest.launch", description=__doc__)
     p.add_argument("--bundle", required=True)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=0)
