@@ -1,11 +1,12 @@
 # mlbp: two commands for a newcomer.
 #   make run    create .venv, install mlbp, run the main job on the bundled example
-#   make test   create .venv with dev extras, run the fast test suite
+#   make test   create .venv with dev extras, run the fast test suite on every core
+#   make test-area AREA=deploy   the tests of one package, stopping at the first failure
 PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-slow lint bench clean
+.PHONY: run test test-area test-slow lint bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -22,8 +23,12 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed
 	$(BIN)/mlbp
 
+# one xdist worker per core, each with one native thread per pool (tests/conftest.py)
 test: $(VENV)/.installed-dev
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto
+
+test-area: $(VENV)/.installed-dev
+	$(BIN)/pytest tests/$(AREA) -x -q
 
 test-slow: $(VENV)/.installed-dev
 	$(BIN)/pytest -q -m slow

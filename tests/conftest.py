@@ -1,4 +1,8 @@
-"""Shared fixtures: every test runs in its own folder so state (.mlbp, outputs) never leaks."""
+"""Shared fixtures: every test runs in its own folder so state (.mlbp, outputs) never leaks.
+
+`make test` runs this suite on every core with pytest-xdist; each worker is one process with one
+native thread per pool, so two workers do not fight over two cores (timing-sensitive asserts would
+turn flaky)."""
 
 from __future__ import annotations
 
@@ -7,11 +11,27 @@ import tempfile
 
 import pytest
 
+# the native thread pools a worker process may start: OpenMP (LightGBM, XGBoost), BLAS, numexpr
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS",
+               "VECLIB_MAXIMUM_THREADS")
+SLOW_TIMEOUT_S = 600  # a slow test (a real sweep, a fuzzing run) that sets no limit of its own
+
 
 def pytest_configure(config):
-    """Compiled LightGBM forests go to a throw-away cache, not the user's ~/.cache (set before any
-    worker process starts, so joblib and Dask workers inherit it)."""
+    """Before any test module imports a native library: compiled LightGBM forests go to a
+    throw-away cache (inherited by joblib and Dask workers), and an xdist worker keeps its native
+    pools to one thread (a user's own setting wins)."""
     os.environ.setdefault("MLBP_TREES_CACHE", tempfile.mkdtemp(prefix="mlbp-trees-"))
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        for var in THREAD_VARS:
+            os.environ.setdefault(var, "1")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Slow tests get a longer default limit than the suite's `timeout` (their own mark wins)."""
+    for item in items:
+        if item.get_closest_marker("slow") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(SLOW_TIMEOUT_S))
 
 
 @pytest.fixture
