@@ -1,4 +1,4 @@
-"""Shared fixtures: one small packaged + registered example per session, and real uvicorn servers
+"""Shared fixtures: the run's one packaged + registered example, and real uvicorn servers
 on 127.0.0.1 (bound to a free port) started and stopped by the test."""
 
 from __future__ import annotations
@@ -15,19 +15,12 @@ import pytest
 from mlbp.deploy.rest.app import ServeOptions, Server
 from mlbp.deploy.rest.launch import bind, uvicorn_server
 from mlbp.deploy.rest.variants import Source, Variants
-from tests.pipeline_runs import run_pipeline_in
-
-# These fixtures need v1 to become champion; single-row latency on a busy CI box is noise, not a
-# deployment property, so its blessing rule is left out here (tests/stacks covers blessing).
-NO_LATENCY_RULE = "~evaluation.thresholds.latency_p99_ms"
-SMALL = ["experiment=quick", "data.source.n_rows=4000", "pipeline.stages.serve_check=null",
-         "pipeline.stages.report=null", NO_LATENCY_RULE]
 
 
 @pytest.fixture(scope="session")
-def example(tmp_path_factory):
-    """A project folder where the default pipeline ran: registry v1 (champion) + its bundle."""
-    root = run_pipeline_in(tmp_path_factory.mktemp("example"), SMALL)
+def example(champion_project):
+    """The shared project where the default pipeline ran: registry v1 (champion) + its bundle."""
+    root = champion_project
     bundle = root / ".mlbp" / "registry" / "restaurant-offers" / "v1"
     manifest = json.loads((bundle / "manifest.json").read_text())
     return {"root": root, "bundle": bundle, "db": f"sqlite:///{root}/.mlbp/mlbp.db",

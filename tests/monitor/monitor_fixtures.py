@@ -12,9 +12,6 @@ from mlbp.monitor.prediction_log import PredictionLog
 from mlbp.registry.bundle import load
 from mlbp.stacks.predict import predict_frame
 
-# v1 must become champion: the single-row latency rule is noise on a busy CI box (tests/stacks covers blessing)
-SMALL = ["experiment=quick", "data.source.n_rows=6000", "~evaluation.thresholds.latency_p99_ms"]
-
 
 def bundle_dir(project: Path) -> Path:
     return project / ".mlbp" / "registry" / "restaurant-offers" / "v1"
