@@ -25,7 +25,7 @@ run: $(VENV)/.installed
 
 # one xdist worker per core, each with one native thread per pool (tests/conftest.py)
 test: $(VENV)/.installed-dev
-	$(BIN)/pytest -q -n auto
+	$(BIN)/pytest -q -n auto --dist worksteal
 
 test-area: $(VENV)/.installed-dev
 	$(BIN)/pytest tests/$(AREA) -x -q

@@ -14,7 +14,7 @@ from mlbp.data.catalog import Catalog
 from mlbp.governance.audit import AuditLog
 from mlbp.governance.policy import Policy
 
-RUN = ["experiment=quick", "data.source.n_rows=3000"]
+RUN = ["experiment=quick", "data.source.n_rows=3000", "pipeline.stages.serve_check=null"]  # no HTTP here
 GOV = {"teams": {"data-science": {"rules": {"pii": "mask", "sensitive": "allow", "public": "allow"}},
                  "marketing": {"rules": {"pii": "deny", "sensitive": "mask", "public": "allow"}}},
        "classifications": {"email": "pii", "customer_id": "sensitive"}}

@@ -71,7 +71,8 @@ def test_champion_rule_lower_is_better():
 
 SMALL = ["experiment=quick", "data.source.n_rows=4000", "evaluation.scorecard.cv.folds=2",
          "evaluation.scorecard.cv.seeds=[1]", "evaluation.scorecard.slices.columns=[region]",
-         "evaluation.thresholds.latency_p99_ms.max=10000"]  # blessing must not hinge on a busy test machine
+         "evaluation.thresholds.latency_p99_ms.max=10000",  # blessing must not hinge on a busy test machine
+         "evaluation.scorecard.plots=false", "pipeline.stages.serve_check=null"]  # neither decides a blessing
 
 
 def _scorecard(project_dir) -> dict:

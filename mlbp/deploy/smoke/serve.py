@@ -85,15 +85,31 @@ class ServeCheck(Stage):
         ctx.note(protocols=len(results["protocols"]), ready_seconds=results["ready_seconds"])
 
 
+def check_protocols(client: Any, manifest: dict[str, Any], golden: Any) -> dict[str, str]:
+    """Each protocol's answer to the golden rows from the server behind `client` (an httpx.Client
+    with its base URL): "ok" when every output equals the golden one, else what differed."""
+    import numpy as np
+
+    sig = manifest["signature"]
+    features = list(sig["numeric"]) + list(sig["categorical"])
+    out: dict[str, str] = {}
+    for name, (path, headers, body) in golden_requests(golden, features).items():
+        r = client.post(path.replace("{name}", manifest["name"]), content=body, headers=headers)
+        if r.status_code != 200:
+            out[name] = f"HTTP {r.status_code}: {r.text[:300]}"
+            continue
+        got = predictions_from(name, r.json())
+        bad = [k for k in got if not np.array_equal(np.asarray(got[k]), golden[f"expected_{k}"].to_numpy())]
+        out[name] = "ok" if not bad else f"differs in {bad}"
+    return out
+
+
 def check_server(bundle: Path, ready_timeout: float = 60.0) -> dict[str, Any]:
     import httpx
-    import numpy as np
     import pandas as pd
 
     bundle = Path(bundle)
     manifest = json.loads((bundle / "manifest.json").read_text())
-    sig = manifest["signature"]
-    features = list(sig["numeric"]) + list(sig["categorical"])
     golden = pd.read_parquet(bundle / "golden.parquet")
     with tempfile.TemporaryDirectory() as tmp:
         port_file = Path(tmp) / "port"
@@ -106,17 +122,8 @@ def check_server(bundle: Path, ready_timeout: float = 60.0) -> dict[str, Any]:
             t0 = time.perf_counter()
             base = _wait_ready(proc, port_file, ready_timeout, log_path)
             ready = time.perf_counter() - t0
-            out: dict[str, str] = {}
             with httpx.Client(base_url=base, timeout=30) as client:
-                for name, (path, headers, body) in golden_requests(golden, features).items():
-                    r = client.post(path.replace("{name}", manifest["name"]), content=body, headers=headers)
-                    if r.status_code != 200:
-                        out[name] = f"HTTP {r.status_code}: {r.text[:300]}"
-                        continue
-                    got = predictions_from(name, r.json())
-                    bad = [k for k in got if not np.array_equal(np.asarray(got[k]),
-                                                                 golden[f"expected_{k}"].to_numpy())]
-                    out[name] = "ok" if not bad else f"differs in {bad}"
+                out = check_protocols(client, manifest, golden)
                 meta = client.get(f"/v2/models/{manifest['name']}").json()
         finally:
             proc.send_signal(signal.SIGTERM)
