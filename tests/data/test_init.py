@@ -43,11 +43,12 @@ def _latest_run(folder):
     return json.loads(sorted(folder.glob("outputs/*/*/run.json"))[-1].read_text())
 
 
-@pytest.mark.parametrize(("fmt", "target", "task", "drop"), [
-    ("csv", "escalated", "binary", "resolution_hours"),
-    ("parquet", "resolution_hours", "regression", "escalated"),
-])
-def test_init_then_run_on_your_own_data(project_dir, fmt, target, task, drop):
+CASES = [("csv", "escalated", "binary", "resolution_hours"),
+         ("parquet", "resolution_hours", "regression", "escalated")]
+
+
+def _init(project_dir, fmt: str, target: str, task: str, drop: str):
+    """`mlbp init` on the tickets table as a CSV or Parquet file; checks what it wrote."""
     df = tickets().drop(columns=[drop])
     data = project_dir / f"tickets.{fmt}"
     if fmt == "csv":
@@ -65,7 +66,10 @@ def test_init_then_run_on_your_own_data(project_dir, fmt, target, task, drop):
     gov = yaml.safe_load((conf / "governance" / "local.yaml").read_text())
     assert list(gov["teams"]) == ["data-science"] and gov["classifications"] == {"agent_email": "pii"}
     assert "mlbp --config-dir" in (project_dir / "proj" / "README.md").read_text()
+    return conf
 
+
+def _run_what_init_wrote(project_dir, conf, target: str) -> None:
     assert main(["--config-dir", str(conf), "stack.params.n_estimators=60"]) == 0
     run = _latest_run(project_dir)
     assert run["status"] == "done" and run["config"]["project"] == "tickets" and run["config"]["target"] == target
@@ -81,6 +85,22 @@ def test_init_then_run_on_your_own_data(project_dir, fmt, target, task, drop):
     out = project_dir / "agents.parquet"
     assert main(["data", "query", "SELECT DISTINCT agent_email FROM tickets", f"query.output={out}"]) == 0
     assert pd.read_parquet(out)["agent_email"].str.match(r"^m_[0-9a-f]{24}$").all()
+
+
+@pytest.mark.parametrize(("fmt", "target", "task", "drop"), CASES)
+def test_init_reads_your_table_into_a_project(project_dir, fmt, target, task, drop):
+    _init(project_dir, fmt, target, task, drop)
+
+
+def test_init_then_run_on_your_own_data(project_dir):
+    fmt, target, task, drop = CASES[0]
+    _run_what_init_wrote(project_dir, _init(project_dir, fmt, target, task, drop), target)
+
+
+@pytest.mark.slow
+def test_init_then_run_a_regression_from_parquet(project_dir):
+    fmt, target, task, drop = CASES[1]
+    _run_what_init_wrote(project_dir, _init(project_dir, fmt, target, task, drop), target)
 
 
 def test_init_needs_a_target(project_dir):

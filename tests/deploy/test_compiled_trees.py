@@ -72,19 +72,30 @@ def test_compiled_trees_match_the_booster_on_every_task(task):
     np.testing.assert_allclose(have, want, rtol=1e-12, atol=1e-12)
 
 
-def test_auto_compiles_big_inputs_and_reuses_the_cache_for_small_ones(example, frame, tmp_path, monkeypatch):
+def _auto_scorer(example, frame, tmp_path, monkeypatch):
+    """score(name): trees=auto on the 3,000-row frame with a cold, private cache (n_jobs=1 scores in
+    this process, which forgets its loaded models before each call, as a fresh process would)."""
     src = tmp_path / "in.parquet"
     frame.to_parquet(src)
-    monkeypatch.setenv("MLBP_TREES_CACHE", str(tmp_path / "cache"))  # cold; n_jobs=1 scores in this process
+    monkeypatch.setenv("MLBP_TREES_CACHE", str(tmp_path / "cache"))
 
     def score(name):
-        monkeypatch.setattr(batch, "_MODELS", {})  # a fresh process each time
+        monkeypatch.setattr(batch, "_MODELS", {})
         return score_dataset(example["bundle"], src, tmp_path / name, n_jobs=1, id_column="offer_id", scored_at=WHEN)
+    return score
 
-    cold = score("cold")
+
+def test_auto_does_not_compile_for_a_small_input_and_says_how_to(example, frame, tmp_path, monkeypatch):
+    cold = _auto_scorer(example, frame, tmp_path, monkeypatch)("cold")
     assert (cold["trees"], cold["predictor"]) == ("cached", "lightgbm-booster")  # 3,000 rows do not repay a compile
     assert "deploy.batch.trees=compiled" in cold["hint"]
     assert not (tmp_path / "cache").exists() or not list((tmp_path / "cache").glob("*.o"))
+
+
+@pytest.mark.slow  # a cold compile of the example's forest (~8 s); the decision for small inputs is tested above
+def test_auto_compiles_big_inputs_and_reuses_the_cache_for_small_ones(example, frame, tmp_path, monkeypatch):
+    score = _auto_scorer(example, frame, tmp_path, monkeypatch)
+    assert score("cold")["predictor"] == "lightgbm-booster"
     monkeypatch.setattr(batch, "TREES_MIN_ROWS", 1000)
     big = score("big")
     assert (big["trees"], big["predictor"]) == ("compiled", "lightgbm-compiled-trees")
