@@ -11,10 +11,10 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     from mlbp.compose.commands import resolve
 
-    if argv is None:  # as a command: `mlbp --help | head` ends quietly when the reader leaves
-        import signal
+    if argv is None:  # as a command: `mlbp --help | head` ends quietly when the reader leaves,
+        from mlbp.compose.stdout import ReaderMayLeave  # while SIGPIPE stays ignored (servers)
 
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        sys.stdout = ReaderMayLeave(sys.stdout)  # type: ignore[assignment]
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] in (["--help"], ["-h"]):
         from mlbp.compose.commands import usage
@@ -25,6 +25,7 @@ def main(argv: list[str] | None = None) -> int:
 
     code = launch(task, rest, positionals)
     if argv is None:
+        sys.stdout.flush()  # through ReaderMayLeave: a reader gone by now is no error either
         sys.exit(code)
     return code
 
