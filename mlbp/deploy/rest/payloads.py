@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import math
 from typing import Any
 
 import numpy as np
@@ -22,13 +24,27 @@ V2_NUMERIC = {"FP16", "FP32", "FP64", "INT8", "INT16", "INT32", "INT64", "UINT8"
 V2_INT = {"INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64"}
 
 
+# The bare literals Python's json module (and so MLflow's client, and pandas-made bodies) writes
+# for float values JSON cannot hold. NaN is how they send a missing value; an infinity stays a
+# number, which the signature check refuses per column unless the column allows it.
+NONFINITE = {"NaN": None, "Infinity": math.inf, "-Infinity": -math.inf}
+
+
 def parse_json(body: bytes) -> Any:
+    """Strict JSON, plus the NaN / Infinity / -Infinity literals (strict parsers, orjson among
+    them, refuse those; the fast parser runs first and the lenient one only when it fails)."""
     if not body:
         raise InputError("the request body is empty; send JSON", field="body", status=400)
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise InputError(f"the request body is not valid JSON: {exc}", field="body", status=400) from None
+        error = exc
+    if b"NaN" in body or b"Infinity" in body:
+        try:
+            return json.loads(body, parse_constant=NONFINITE.__getitem__)
+        except (ValueError, RecursionError):
+            pass
+    raise InputError(f"the request body is not valid JSON: {error}", field="body", status=400) from None
 
 
 def columns_from_mlflow(body: bytes, content_type: str, checker: InputChecker) -> tuple[dict[str, list[Any]], int]:

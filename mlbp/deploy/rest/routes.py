@@ -77,6 +77,20 @@ def add_routes(app: FastAPI, server: Server) -> None:
     async def v2_server() -> Response:
         return _json({"name": "mlbp", "version": "1", "extensions": []})
 
+    @app.get("/ping", summary="MLflow scoring-server liveness: 200 once the model is loaded",
+             response_class=PlainTextResponse,
+             responses={503: {"description": "not ready", "content": {"text/plain": {}}}})
+    async def ping() -> Response:
+        # a newline, as `mlflow models serve` answers; MLflow's client polls it before invoking
+        return PlainTextResponse("\n" if server.ready else "not ready\n", status_code=200 if server.ready else 503)
+
+    @app.get("/version", summary="the serving software's version, as MLflow's scoring server reports its own",
+             response_class=PlainTextResponse)
+    async def version() -> Response:
+        from mlbp import __version__
+
+        return PlainTextResponse(__version__)
+
     @app.get("/health", summary="model name, variants, versions, swaps, fast path", responses=responses(503))
     async def health() -> Response:
         body = {"status": "ok" if server.ready else "starting", "model": server.variants.model_name,
