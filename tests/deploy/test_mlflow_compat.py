@@ -86,3 +86,40 @@ def test_ping_and_version_answer_as_mlflows_scoring_server(server):
         ping, version = c.get("/ping"), c.get("/version")
     assert ping.status_code == 200 and ping.text == "\n"
     assert version.status_code == 200 and version.text == mlbp.__version__
+
+
+CLIENT = """
+import json, sys
+import pandas as pd
+from mlflow.pyfunc.scoring_server.client import ScoringServerClient
+
+host, port, rows = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+client = ScoringServerClient(host, port)
+client.wait_server_ready(timeout=30)
+client.ping()
+df = pd.read_parquet(rows)
+predictions = client.invoke(df).get_predictions().to_dict("records")
+print(json.dumps({"version": client.get_version(), "predictions": predictions}))
+"""
+
+
+@pytest.mark.slow
+def test_mlflows_own_client_gets_the_answers_null_gets(server, example, golden, tmp_path):
+    from tests.peers import run_peer
+
+    df = golden[example["features"]].head(40).reset_index(drop=True).copy()
+    df.loc[::3, NULLABLE_NUMBER] = np.nan
+    df.loc[1::4, "favourite_daypart"] = None  # a missing category (pandas makes it NaN in the body)
+    df.to_parquet(tmp_path / "rows.parquet")
+    host, port = server.base.removeprefix("http://").split(":")
+    proc = run_peer("mlflow", CLIENT, host, port, str(tmp_path / "rows.parquet"))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert got["version"] == mlbp.__version__
+    rows = df.astype(object).where(df.notna(), None).to_dict("records")
+    with server.client() as c:
+        want = c.post("/invocations", json={"dataframe_records": rows}).json()["predictions"]
+    assert len(got["predictions"]) == len(df)
+    for mine, theirs in zip(want, got["predictions"], strict=True):
+        assert mine["prediction"] == theirs["prediction"]
+        assert mine["probability"] == pytest.approx(theirs["probability"], abs=1e-12)
