@@ -72,10 +72,11 @@ class Server:
         self.app = self._build()
 
     # ---- prediction core ----------------------------------------------------------------------
-    async def predict(self, headers: Any, body: bytes, rid: str, parse: Any, variant_name: str | None = None
-                      ) -> tuple[str, str, Any, dict[str, np.ndarray]]:
+    async def predict(self, headers: Any, body: bytes, rid: str, parse: Any, variant_name: str | None = None,
+                      version: str | None = None) -> tuple[str, str, Any, dict[str, np.ndarray]]:
         """Auth, route, parse + validate, predict (batched or not), log, shadow. Returns
-        (request id, variant, model, outputs)."""
+        (request id, variant, model, outputs). `version`: the model version the client asked for
+        (a V2 versioned route); a variant swapped to another version meanwhile is a 404."""
         self.keys.check(headers, "predict")
         shadows: list[str] = []
         if variant_name is None:
@@ -85,6 +86,8 @@ class Server:
             raise InputError(f"the router chose variant '{variant_name}', which is not loaded", field="variant",
                              status=503)
         model = variant.model  # captured once: a hot swap does not affect this request
+        if version is not None and str(model.version) != version:
+            raise self._not_served(self.variants.model_name, version)
         cols, n = parse(body, model.checker)
         t0 = time.perf_counter()
         if model.compiled is None:
@@ -158,8 +161,12 @@ class Server:
         return {"request_id": rid, "model": model.name, "version": model.version, "variant": variant,
                 "predictions": records_out(out)}
 
-    async def h_v2_infer(self, name: str, headers: Any, body: bytes, rid: str) -> dict[str, Any]:
-        target = self.primary(name).name if name != self.variants.model_name else None
+    async def h_v2_infer(self, name: str, headers: Any, body: bytes, rid: str, version: str | None = None
+                         ) -> dict[str, Any]:
+        if version is not None:
+            target: str | None = self.variant_for(name, version).name
+        else:
+            target = self.primary(name).name if name != self.variants.model_name else None
         holder: dict[str, Any] = {}
 
         def parse(b: bytes, checker: Any) -> Any:
@@ -167,7 +174,7 @@ class Server:
             holder["id"] = doc.get("id") if isinstance(doc, dict) else None
             return columns_from_v2(doc, checker)
 
-        rid, variant, model, out = await self.predict(headers, body, rid, parse, variant_name=target)
+        rid, variant, model, out = await self.predict(headers, body, rid, parse, variant_name=target, version=version)
         payload: dict[str, Any] = {"model_name": self.variants.model_name, "model_version": str(model.version),
                                    "parameters": {"content_type": "pd", "request_id": rid, "variant": variant},
                                    "outputs": v2_outputs(out)}
@@ -184,10 +191,27 @@ class Server:
         if path == "/invocations":
             return self.h_invocations
         if path.startswith("/v2/models/") and path.endswith("/infer"):
-            name = path[len("/v2/models/"):-len("/infer")]
-            if name and "/" not in name:
-                return lambda headers, body, rid: self.h_v2_infer(name, headers, body, rid)
+            parts = path[len("/v2/models/"):-len("/infer")].split("/")
+            if len(parts) == 1 and parts[0]:
+                return lambda headers, body, rid: self.h_v2_infer(parts[0], headers, body, rid)
+            if len(parts) == 3 and parts[0] and parts[1] == "versions" and parts[2]:
+                return lambda headers, body, rid: self.h_v2_infer(parts[0], headers, body, rid, version=parts[2])
         return None
+
+    def variant_for(self, name: str, version: str) -> Any:
+        """The variant `/v2/models/{name}/versions/{version}` names: `name` is the model (any variant
+        serving that version) or a variant (which must serve it)."""
+        candidates = [self.primary(name)] if name in self.variants.items else (
+            [self.primary(name), *self.variants.items.values()])
+        for v in candidates:
+            if str(v.model.version) == version:
+                return v
+        raise self._not_served(name, version)
+
+    def _not_served(self, name: str, version: str) -> InputError:
+        serving = sorted({str(v.model.version) for v in self.variants.items.values()})
+        return InputError(f"model '{name}' version '{version}' is not served here (serving versions {serving})",
+                          field="version", status=404)
 
     def primary(self, name: str) -> Any:
         """The variant a `/v2/models/{name}` path names: a variant name, or the model name (-> first)."""

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from mlbp.deploy.runtime.signature import InputChecker, InputError
+from mlbp.deploy.runtime.signature import InputChecker, InputError, is_integral
 
 MLFLOW_KEYS = ("dataframe_split", "dataframe_records", "instances", "inputs")
 V2_NUMERIC = {"FP16", "FP32", "FP64", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64"}
@@ -173,8 +173,11 @@ def columns_from_v2(doc: Any, checker: InputChecker) -> tuple[dict[str, list[Any
                                  expected=sorted(V2_NUMERIC), got=dtype)
             if spec["kind"] == "categorical" and dtype != "BYTES":
                 raise InputError(f"input '{name}': datatype must be BYTES for a category", field=name, got=dtype)
-            if dtype in V2_INT and any(type(v) is float for v in data):
-                raise InputError(f"input '{name}': datatype {dtype} but a value is not an integer", field=name)
+            if dtype in V2_INT:  # the same integer rule as every other protocol (3500.0 is 3500)
+                bad = next((i for i, v in enumerate(data) if v is not None and not is_integral(v)), None)
+                if bad is not None:
+                    raise InputError(f"input '{name}' row {bad}: datatype {dtype} but {data[bad]!r} is not an "
+                                     "integer", field=name)
         if name in cols:
             raise InputError(f"input '{name}' appears twice", field=name, status=400)
         cols[name] = data

@@ -4,7 +4,7 @@ health, Prometheus `/metrics`, admin reload."""
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse, Response
@@ -17,6 +17,22 @@ if TYPE_CHECKING:
     from mlbp.deploy.rest.app import Server
 
 _json = json_response
+
+def _v2_metadata(server: Server, v: Any) -> dict[str, Any]:
+    """V2 model metadata for the variant `v`: the version it serves, its tensors (one per column)."""
+    m = v.model
+    sig = m.signature
+    v2_numeric = {"int": "INT64", "bool": "BOOL"}
+    inputs = [{"name": c, "datatype": v2_numeric.get(sig["inputs"][c].get("dtype"), "FP64")
+               if sig["inputs"][c]["kind"] == "numeric" else "BYTES", "shape": [-1]}
+              for c in m.checker.features]
+    outputs = [{"name": o, "datatype": "INT64" if o == "prediction" and sig["task"] != "regression"
+                else "FP64", "shape": [-1]} for o in m.outputs]
+    return {"name": server.variants.model_name, "versions": [str(m.version)], "platform": "mlbp",
+            "inputs": inputs, "outputs": outputs,
+            "parameters": {"content_type": "pd", "variant": v.name, "fast_path": m.fast_path,
+                           "variants": {k: str(x) for k, x in server.variants.versions().items()}}}
+
 
 def add_routes(app: FastAPI, server: Server) -> None:
     """Every route besides the fast lane's; handlers share the Server's prediction core."""
@@ -39,22 +55,21 @@ def add_routes(app: FastAPI, server: Server) -> None:
         return _json(await server.h_v2_infer(name, request.headers, await request.body(),
                                              request.scope["mlbp.request_id"]))
 
+    @app.post("/v2/models/{name}/versions/{version}/infer", summary="V2 inference by a version this server serves",
+              openapi_extra=V2_BODY, responses=responses(400, 401, 403, 404, 413, 422, 503))
+    async def v2_infer_version(name: str, version: str, request: Request) -> Response:
+        return _json(await server.h_v2_infer(name, request.headers, await request.body(),
+                                             request.scope["mlbp.request_id"], version=version))
+
     @app.get("/v2/models/{name}", summary="V2 model metadata (reports the version serving)",
              responses=responses(401, 403, 404))
-    async def v2_model(name: str, request: Request) -> Response:
-        v = server.primary(name)
-        m = v.model
-        sig = m.signature
-        v2_numeric = {"int": "INT64", "bool": "BOOL"}
-        inputs = [{"name": c, "datatype": v2_numeric.get(sig["inputs"][c].get("dtype"), "FP64")
-                   if sig["inputs"][c]["kind"] == "numeric" else "BYTES", "shape": [-1]}
-                  for c in m.checker.features]
-        outputs = [{"name": o, "datatype": "INT64" if o == "prediction" and sig["task"] != "regression"
-                    else "FP64", "shape": [-1]} for o in m.outputs]
-        return _json({"name": server.variants.model_name, "versions": [str(m.version)], "platform": "mlbp",
-                      "inputs": inputs, "outputs": outputs,
-                      "parameters": {"content_type": "pd", "variant": v.name, "fast_path": m.fast_path,
-                                     "variants": {k: str(x) for k, x in server.variants.versions().items()}}})
+    async def v2_model(name: str) -> Response:
+        return _json(_v2_metadata(server, server.primary(name)))
+
+    @app.get("/v2/models/{name}/versions/{version}", summary="V2 metadata of a version this server serves",
+             responses=responses(404))
+    async def v2_model_version(name: str, version: str) -> Response:
+        return _json(_v2_metadata(server, server.variant_for(name, version)))
 
     @app.get("/v2/models/{name}/ready", summary="V2 model readiness", responses=responses(404, 503))
     async def v2_model_ready(name: str) -> Response:
@@ -62,6 +77,14 @@ def add_routes(app: FastAPI, server: Server) -> None:
         if not server.ready:
             raise InputError("not ready", field="name", status=503)
         return _json({"name": name, "ready": True})
+
+    @app.get("/v2/models/{name}/versions/{version}/ready", summary="V2 readiness of a version",
+             responses=responses(404, 503))
+    async def v2_model_version_ready(name: str, version: str) -> Response:
+        server.variant_for(name, version)
+        if not server.ready:
+            raise InputError("not ready", field="name", status=503)
+        return _json({"name": name, "version": version, "ready": True})
 
     @app.get("/v2/health/live", summary="V2 liveness")
     async def live() -> Response:

@@ -113,7 +113,7 @@ class InputChecker:
             if t is int or t is float:
                 if t is float and (math.isnan(v) or math.isinf(v)):
                     raise InputError(f"column '{c}' row {i}: expected a finite number, got {v}", field=c)
-                if is_int and t is float and not v.is_integer():
+                if is_int and not is_integral(v):
                     raise InputError(f"column '{c}' row {i}: expected an integer, got {v}", field=c)
                 if (lo is not None and v < lo) or (hi is not None and v > hi):
                     raise InputError(f"column '{c}' row {i}: {v} is outside [{lo}, {hi}]", field=c)
@@ -145,6 +145,12 @@ class InputChecker:
             else:
                 raise InputError(f"column '{c}' row {i}: expected a string, got {_json_type(v)} {v!r}", field=c)
         return vals if fixed is None else fixed
+
+
+def is_integral(v: Any) -> bool:
+    """The one rule for "is an integer" on every protocol: an int, or a float with no fraction
+    (JSON has one number type, so 3500.0 from a client's float column is 3500); never a bool."""
+    return type(v) is int or (type(v) is float and v.is_integer())
 
 
 def _json_type(v: Any) -> str:
