@@ -20,6 +20,7 @@ from filelock import FileLock
 # name -> pinned requirements (ENVIRONMENT: mlflow 3.17.2 installs beside pandas 3)
 PEERS: dict[str, list[str]] = {
     "mlflow": ["mlflow==3.17.2"],
+    "tritonclient": ["tritonclient[http]==2.73.0"],
 }
 INSTALL_TIMEOUT_S = 900
 

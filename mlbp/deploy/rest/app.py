@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
@@ -33,6 +34,7 @@ from mlbp.deploy.rest.payloads import columns_from_mlflow, columns_from_v2, pars
 from mlbp.deploy.rest.routes import add_routes
 from mlbp.deploy.rest.routing import SplitRouter
 from mlbp.deploy.rest.security import ApiKeys
+from mlbp.deploy.rest.v2_binary import HEADER, BinaryBody, decode_inputs, encode_outputs, split_body, wanted_outputs
 from mlbp.deploy.rest.variants import Variants
 from mlbp.deploy.runtime.signature import InputError
 
@@ -162,7 +164,8 @@ class Server:
                 "predictions": records_out(out)}
 
     async def h_v2_infer(self, name: str, headers: Any, body: bytes, rid: str, version: str | None = None
-                         ) -> dict[str, Any]:
+                         ) -> dict[str, Any] | BinaryBody:
+        """V2 inference, JSON or with binary tensors (in, out or both: v2_binary)."""
         if version is not None:
             target: str | None = self.variant_for(name, version).name
         else:
@@ -170,17 +173,30 @@ class Server:
         holder: dict[str, Any] = {}
 
         def parse(b: bytes, checker: Any) -> Any:
-            doc = parse_json(b)
-            holder["id"] = doc.get("id") if isinstance(doc, dict) else None
+            head, blob = split_body(b, headers.get(HEADER))
+            doc = parse_json(head)
+            if isinstance(doc, dict):
+                holder["doc"] = doc
+                if isinstance(doc.get("inputs"), list):
+                    decode_inputs(doc["inputs"], blob)
+            elif blob:
+                raise InputError("binary data follows a JSON header that is not an object", field="body", status=400)
             return columns_from_v2(doc, checker)
 
         rid, variant, model, out = await self.predict(headers, body, rid, parse, variant_name=target, version=version)
+        doc = holder.get("doc", {})
+        tensors = {t["name"]: t for t in v2_outputs(out)}
+        names, binary = wanted_outputs(doc, list(tensors))
         payload: dict[str, Any] = {"model_name": self.variants.model_name, "model_version": str(model.version),
                                    "parameters": {"content_type": "pd", "request_id": rid, "variant": variant},
-                                   "outputs": v2_outputs(out)}
-        if isinstance(holder.get("id"), str):
-            payload["id"] = holder["id"]
-        return payload
+                                   "outputs": [tensors[n] for n in names]}
+        if isinstance(doc.get("id"), str):
+            payload["id"] = doc["id"]
+        if not binary:
+            return payload
+        payload["outputs"], blob = encode_outputs(payload["outputs"], binary)
+        head = orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY)
+        return BinaryBody(head + blob, len(head))
 
     def fast_handler(self, method: str, path: str) -> Any:
         """The handler the fast lane runs for this request, or None (FastAPI handles it)."""

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from mlbp.deploy.rest.v2_binary import BinaryBody
 from mlbp.deploy.runtime.signature import InputError
 
 if TYPE_CHECKING:
@@ -14,7 +15,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("mlbp.deploy")
 
-_USED_HEADERS = frozenset({b"content-type", b"x-routing-key", b"x-api-key", b"authorization"})
+_USED_HEADERS = frozenset({b"content-type", b"x-routing-key", b"x-api-key", b"authorization",
+                           b"inference-header-content-length"})
 
 
 class FastLane:
@@ -48,7 +50,13 @@ class FastLane:
             log.exception("internal error on %s", scope["path"])
             status, payload = 500, {"error": f"internal error ({type(exc).__name__}); request id "
                                              f"{scope.get('mlbp.request_id')}"}
-        body = orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY)
+        if isinstance(payload, BinaryBody):  # V2 binary outputs: JSON header + raw tensors
+            body = payload.body
+            headers = [(b"content-type", b"application/octet-stream"),
+                       (b"inference-header-content-length", str(payload.header_length).encode())]
+        else:
+            body = orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY)
+            headers = [(b"content-type", b"application/json")]
         await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+                    "headers": [*headers, (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})

@@ -11,12 +11,20 @@ from fastapi.responses import PlainTextResponse, Response
 
 from mlbp.deploy.rest.openapi import FEEDBACK_BODY, INVOCATIONS_BODY, PREDICT_BODY, V2_BODY, json_response, responses
 from mlbp.deploy.rest.payloads import parse_json
+from mlbp.deploy.rest.v2_binary import BinaryBody
 from mlbp.deploy.runtime.signature import InputError
 
 if TYPE_CHECKING:
     from mlbp.deploy.rest.app import Server
 
 _json = json_response
+
+def _v2_response(payload: dict[str, Any] | BinaryBody) -> Response:
+    if isinstance(payload, BinaryBody):  # binary outputs: the JSON header's length says where they start
+        return Response(payload.body, media_type="application/octet-stream",
+                        headers={"Inference-Header-Content-Length": str(payload.header_length)})
+    return _json(payload)
+
 
 def _v2_metadata(server: Server, v: Any) -> dict[str, Any]:
     """V2 model metadata for the variant `v`: the version it serves, its tensors (one per column)."""
@@ -52,14 +60,14 @@ def add_routes(app: FastAPI, server: Server) -> None:
     @app.post("/v2/models/{name}/infer", summary="Open Inference Protocol V2 inference", openapi_extra=V2_BODY,
               responses=responses(400, 401, 403, 404, 413, 422, 503))
     async def v2_infer(name: str, request: Request) -> Response:
-        return _json(await server.h_v2_infer(name, request.headers, await request.body(),
-                                             request.scope["mlbp.request_id"]))
+        return _v2_response(await server.h_v2_infer(name, request.headers, await request.body(),
+                                                    request.scope["mlbp.request_id"]))
 
     @app.post("/v2/models/{name}/versions/{version}/infer", summary="V2 inference by a version this server serves",
               openapi_extra=V2_BODY, responses=responses(400, 401, 403, 404, 413, 422, 503))
     async def v2_infer_version(name: str, version: str, request: Request) -> Response:
-        return _json(await server.h_v2_infer(name, request.headers, await request.body(),
-                                             request.scope["mlbp.request_id"], version=version))
+        return _v2_response(await server.h_v2_infer(name, request.headers, await request.body(),
+                                                    request.scope["mlbp.request_id"], version=version))
 
     @app.get("/v2/models/{name}", summary="V2 model metadata (reports the version serving)",
              responses=responses(401, 403, 404))
