@@ -1,11 +1,13 @@
 # Sourced by .ci/run: installs the system packages the tests use and starts their services.
 #   PostgreSQL  a throw-away server on a free port on 127.0.0.1 -> exports MLBP_TEST_PG_URL
 #   Chromium    the headless browser (and its WebDriver) the dashboard tests drive
+#   wrk         the load generator the slow serving test (and bench/serve.py) runs against mlbp serve
 # Idempotent: packages already present are not reinstalled; a server already started is reused.
 export DEBIAN_FRONTEND=noninteractive
 _need=()
 command -v chromium >/dev/null 2>&1 || _need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || _need+=(chromium-driver)
+command -v wrk >/dev/null 2>&1 || _need+=(wrk)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || _need+=(postgresql)
 if [ ${#_need[@]} -gt 0 ]; then
   echo "ci: installing ${_need[*]}"

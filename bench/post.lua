@@ -7,8 +7,9 @@ f:close()
 wrk.headers["Content-Type"] = "application/json"
 
 function done(summary, latency, requests)
-  io.write(string.format("MLBP p50_us=%d p99_us=%d requests=%d errors=%d non2xx=%d\n",
+  io.write(string.format("MLBP p50_us=%d p99_us=%d requests=%d errors=%d non2xx=%d connect=%d read=%d write=%d timeout=%d\n",
     latency:percentile(50), latency:percentile(99), summary.requests,
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    summary.errors.status))
+    summary.errors.status, summary.errors.connect, summary.errors.read, summary.errors.write,
+    summary.errors.timeout))
 end

@@ -5,6 +5,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -124,3 +129,36 @@ class ListSink:
 
     def close(self) -> None:
         self.closed += 1
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def mlbp_process(args: list[str], cwd: Path, ready_path: str):
+    """`python -m mlbp.cli ARGS` in `cwd`, until it answers 200 on `ready_path`; SIGTERM at the end."""
+    proc = subprocess.Popen([sys.executable, "-m", "mlbp.cli", *args], cwd=cwd, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    port = int(next(a.split("=", 1)[1] for a in args if a.split("=", 1)[0].endswith(".port")))
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, proc.stdout.read().decode()
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(base + ready_path, timeout=1).status_code == 200:
+                    break
+            assert time.monotonic() < deadline, "the server did not become ready"
+            time.sleep(0.2)
+        yield proc, port, base
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

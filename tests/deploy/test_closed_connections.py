@@ -8,51 +8,14 @@ every command, so one such client stopped either server with exit status 141, si
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import signal
 import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def mlbp_process(args: list[str], cwd: Path, ready_path: str):
-    """`python -m mlbp.cli ARGS` in `cwd`, until it answers 200 on `ready_path`; SIGTERM at the end."""
-    proc = subprocess.Popen([sys.executable, "-m", "mlbp.cli", *args], cwd=cwd, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    port = int(next(a.split("=", 1)[1] for a in args if a.split("=", 1)[0].endswith(".port")))
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, proc.stdout.read().decode()
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(base + ready_path, timeout=1).status_code == 200:
-                    break
-            assert time.monotonic() < deadline, "the server did not become ready"
-            time.sleep(0.2)
-        yield proc, port, base
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+from .conftest import free_port, mlbp_process
 
 
 def hang_up_early(port: int, requests: list[bytes], times: int) -> None:
@@ -75,7 +38,7 @@ def _post_json(path: str, payload: object) -> bytes:
 
 
 def _survives(example, good_row, times: int) -> None:
-    serve_port, ui_port = _free_port(), _free_port()
+    serve_port, ui_port = free_port(), free_port()
     with mlbp_process(["serve", f"deploy.rest.port={serve_port}", "deploy.rest.poll_seconds=0"],
                       example["root"], "/v2/health/ready") as (serve, _, serve_base), \
             mlbp_process(["ui", f"registry.ui.port={ui_port}"], example["root"], "/") as (ui, _, ui_base):
