@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 import tempfile
 import time
+from importlib import resources
 from pathlib import Path
 
 BUDGET_S = 60.0
@@ -30,7 +31,7 @@ def main(n_rows: int = 50_000) -> None:
     from mlbp.data.profile import profile_frame
     from mlbp.governance.policy import Policy
 
-    conf = Path(__file__).parents[1] / "mlbp" / "conf"
+    conf = resources.files("mlbp.conf")
     contract = yaml.safe_load((conf / "contract" / "example.yaml").read_text())
     gov = yaml.safe_load((conf / "governance" / "example.yaml").read_text())
     gov.pop("key_file")

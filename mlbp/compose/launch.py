@@ -19,6 +19,7 @@ from omegaconf import DictConfig
 from mlbp.engine.errors import MlbpError
 
 Task = Callable[[DictConfig, list[str]], int | None]
+CONFIG_PACKAGE = "pkg://mlbp.conf"
 
 _exit_code = 0
 
@@ -70,11 +71,11 @@ def launch(task: Task, argv: list[str], positionals: list[str], prog: str = "mlb
         _exit_code = max(_exit_code, code)
         return _job_return(cfg, code)
 
-    _main.__module__ = "mlbp.cli"  # so Hydra resolves config_path relative to the mlbp package
+    _main.__module__ = "mlbp.cli"
     old_argv = sys.argv
     sys.argv = [prog, *argv]
-    try:
-        hydra.main(config_path="conf", config_name="config", version_base="1.3")(_main)()
+    try:  # the packaged generic configs (conf/ in the source tree), wherever mlbp is installed
+        hydra.main(config_path=CONFIG_PACKAGE, config_name="config", version_base="1.3")(_main)()
     except MlbpError as exc:  # raised while composing (e.g. by a resolver)
         _show_error(exc)
         return 1

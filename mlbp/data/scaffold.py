@@ -120,7 +120,7 @@ def _packaged(rel: str) -> dict[str, Any]:
     """A packaged config as data, so a scaffolded file starts from every current default."""
     from importlib import resources
 
-    return yaml.safe_load((resources.files("mlbp") / "conf" / rel).read_text())
+    return yaml.safe_load((resources.files("mlbp.conf") / rel).read_text())
 
 
 def _write(path: Path, comment: str, payload: dict[str, Any]) -> None:

@@ -11,7 +11,7 @@ from omegaconf import OmegaConf
 
 from mlbp.compose.build import build_graph
 
-CONF = resources.files("mlbp") / "conf"
+CONF = resources.files("mlbp.conf")
 SKIP_GROUPS = {"hydra"}
 
 

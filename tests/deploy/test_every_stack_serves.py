@@ -22,7 +22,7 @@ from mlbp.deploy.smoke.serve import check_protocols
 
 from .conftest import bundle_server, running
 
-STACKS = sorted(p.name.removesuffix(".yaml") for p in (resources.files("mlbp") / "conf" / "stack").iterdir()
+STACKS = sorted(p.name.removesuffix(".yaml") for p in (resources.files("mlbp.conf") / "stack").iterdir()
                 if p.name.endswith(".yaml"))
 CHEAP_SCORECARD = ["evaluation.scorecard.cv.folds=2", "evaluation.scorecard.cv.seeds=[1]",
                    "evaluation.scorecard.plots=false", "evaluation.scorecard.importance.repeats=1",

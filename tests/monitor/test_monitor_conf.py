@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 import pytest
 from hydra import compose, initialize_config_module
 from omegaconf import OmegaConf
 
-import mlbp
 from mlbp.compose.allowlist import safe_instantiate
 
-CONF = Path(mlbp.__file__).parent / "conf" / "monitor"
-TRAFFIC = sorted(p.stem for p in (CONF / "traffic").glob("*.yaml"))
+CONF = resources.files("mlbp.conf") / "monitor"
+TRAFFIC = sorted(p.name.removesuffix(".yaml") for p in (CONF / "traffic").iterdir() if p.name.endswith(".yaml"))
 
 
 def _cfg(tmp_path, *overrides: str):

@@ -5,21 +5,20 @@ from __future__ import annotations
 
 import copy
 import functools
-from pathlib import Path
+from importlib import resources
 
 import numpy as np
 import pytest
 from hydra import compose, initialize_config_module
 from omegaconf import OmegaConf
 
-import mlbp
 from mlbp.engine.errors import MlbpError
 from mlbp.stacks.build import build_pipeline, estimator_spec
 from mlbp.stacks.predict import predict_frame
 from mlbp.stacks.train import fit_stack
 
-STACK_DIR = Path(mlbp.__file__).parent / "conf" / "stack"
-STACKS = sorted(p.stem for p in STACK_DIR.glob("*.yaml"))
+STACK_DIR = resources.files("mlbp.conf") / "stack"
+STACKS = sorted(p.name.removesuffix(".yaml") for p in STACK_DIR.iterdir() if p.name.endswith(".yaml"))
 TASKS = ("binary", "multiclass", "regression")
 
 
