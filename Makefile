@@ -20,8 +20,9 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e ".[dev]"
 	touch $@ $(VENV)/.installed
 
+# the bundled example is a project like any user's: its overlay is examples/restaurant_offers/conf
 run: $(VENV)/.installed
-	$(BIN)/mlbp
+	$(BIN)/mlbp --config-dir examples/restaurant_offers/conf
 
 # one xdist worker per core, each with one native thread per pool (tests/conftest.py)
 test: $(VENV)/.installed-dev

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 
-from mlbp.compose.launch import Task
+from mlbp.compose.launch import FLAG_VALUES, Task
 from mlbp.engine.errors import MlbpError
 
 
@@ -94,9 +94,6 @@ def usage() -> str:
     return "\n".join(lines) + "\n"
 
 
-# Hydra flags whose next argument is their value (`--config-dir conf`, `--cfg job`), not a command
-_FLAG_VALUES = {"--config-dir", "-cd", "--config-name", "-cn", "--config-path", "-cp", "--cfg", "-c",
-                "--package", "-p", "--info", "-i", "--experimental-rerun"}
 
 
 def _first_word(rest: list[str]) -> str | None:
@@ -105,7 +102,7 @@ def _first_word(rest: list[str]) -> str | None:
         if skip:
             skip = False
             continue
-        if a in _FLAG_VALUES:
+        if a in FLAG_VALUES:  # its value is not a command word
             skip = True
             continue
         if not _is_override(a):

@@ -20,6 +20,26 @@ from mlbp.engine.errors import MlbpError
 
 Task = Callable[[DictConfig, list[str]], int | None]
 CONFIG_PACKAGE = "pkg://mlbp.conf"
+# The bundled example's overlay (examples/restaurant_offers/conf): added when no project is given,
+# so `mlbp` in an empty folder runs the example while a project's --config-dir sees none of it.
+EXAMPLE_OVERLAY = "pkg://mlbp.example_conf"
+_CONFIG_DIR_FLAGS = ("--config-dir", "-cd")
+# Hydra flags whose next argument is their value (`--config-dir conf`, `--cfg job`), not an override
+FLAG_VALUES = {"--config-dir", "-cd", "--config-name", "-cn", "--config-path", "-cp", "--cfg", "-c",
+               "--package", "-p", "--info", "-i", "--experimental-rerun"}
+
+
+def with_default_project(argv: list[str]) -> list[str]:
+    """`argv`, plus the example's overlay on the search path when it names no --config-dir (and
+    sets no hydra.searchpath of its own)."""
+    if any(a in _CONFIG_DIR_FLAGS or a.startswith(("--config-dir=", "-cd=")) for a in argv):
+        return argv
+    if any(a.lstrip("+~").startswith("hydra.searchpath") for a in argv):
+        return argv
+    # beside the other overrides: Hydra's parser takes them as one run of positionals
+    at = next((i for i, a in enumerate(argv) if not a.startswith("-") and (i == 0 or argv[i - 1] not in FLAG_VALUES)),
+              len(argv))
+    return [*argv[:at], f"hydra.searchpath=[{EXAMPLE_OVERLAY}]", *argv[at:]]
 
 _exit_code = 0
 
@@ -73,7 +93,7 @@ def launch(task: Task, argv: list[str], positionals: list[str], prog: str = "mlb
 
     _main.__module__ = "mlbp.cli"
     old_argv = sys.argv
-    sys.argv = [prog, *argv]
+    sys.argv = [prog, *with_default_project(argv)]
     try:  # the packaged generic configs (conf/ in the source tree), wherever mlbp is installed
         hydra.main(config_path=CONFIG_PACKAGE, config_name="config", version_base="1.3")(_main)()
     except MlbpError as exc:  # raised while composing (e.g. by a resolver)
