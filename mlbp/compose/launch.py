@@ -91,7 +91,6 @@ def launch(task: Task, argv: list[str], positionals: list[str], prog: str = "mlb
         _exit_code = max(_exit_code, code)
         return _job_return(cfg, code)
 
-    _main.__module__ = "mlbp.cli"
     old_argv = sys.argv
     sys.argv = [prog, *with_default_project(argv)]
     try:  # the packaged generic configs (conf/ in the source tree), wherever mlbp is installed

@@ -19,7 +19,6 @@ class ReaderMayLeave:
 
     def __init__(self, stream: TextIO) -> None:
         self._stream = stream
-        self.reader_left = False
 
     def write(self, text: str) -> int:
         try:
@@ -37,7 +36,6 @@ class ReaderMayLeave:
     def _leave(self) -> None:
         """Point the file descriptor at /dev/null, so the buffered rest (and the interpreter's own
         flush at exit) is written there instead of raising again."""
-        self.reader_left = True
         devnull = os.open(os.devnull, os.O_WRONLY)
         try:
             os.dup2(devnull, self._stream.fileno())

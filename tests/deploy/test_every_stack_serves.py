@@ -36,17 +36,19 @@ def sweep_folder(tmp_path_factory):
     return tmp_path_factory.mktemp("every_stack")
 
 
-def _run(folder, stack: str, only: str) -> dict:
+def _run(folder, stack: str, only: str, label: str) -> dict:
+    """Run the stages `only` (and what they need) for `stack`; its run folder is outputs/<stack>-<label>."""
+    run_dir = f"outputs/{stack}-{label}"
     code = main(["experiment=quick", "data.source.n_rows=4000", f"stack={stack}", *CHEAP_SCORECARD,
-                 f"only=[{only}]", "data.assess.fail_run=false", f"hydra.run.dir=outputs/{stack}-{len(only)}"])
+                 f"only=[{only}]", "data.assess.fail_run=false", f"hydra.run.dir={run_dir}"])
     assert code == 0, f"stack={stack} failed a hand-off check"
-    return json.loads((folder / "outputs" / f"{stack}-{len(only)}" / "run.json").read_text())
+    return json.loads((folder / run_dir / "run.json").read_text())
 
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_stack_bundle_reproduces_its_golden_examples_everywhere(stack, sweep_folder, monkeypatch):
     monkeypatch.chdir(sweep_folder)
-    run = _run(sweep_folder, stack, "package,batch_check")
+    run = _run(sweep_folder, stack, "package,batch_check", "in-process")
     assert run["stages"]["batch_check"]["status"] == "done"  # scored + quarantined = input rows
     bundle = sweep_folder / ".mlbp" / "store" / "objects" / run["stages"]["package"]["outputs"]["bundle"]
     verdict = check(str(bundle))  # what golden_check runs in a fresh process
@@ -61,7 +63,7 @@ def test_stack_bundle_reproduces_its_golden_examples_everywhere(stack, sweep_fol
 @pytest.mark.parametrize("stack", STACKS)
 def test_stack_bundle_passes_the_pipelines_hand_off_checks(stack, sweep_folder, monkeypatch):
     monkeypatch.chdir(sweep_folder)
-    run = _run(sweep_folder, stack, "golden_check,serve_check,batch_check")
+    run = _run(sweep_folder, stack, "golden_check,serve_check,batch_check", "smoke-stages")
     assert all(run["stages"][s]["status"] == "done" for s in ("golden_check", "serve_check", "batch_check"))
 
 

@@ -10,40 +10,41 @@ MODEL = "restaurant-offers"
 INT_COLUMN = "days_since_last_visit"  # int in the example's contract, 0..3650
 
 
-def _v2_body(row: dict) -> dict:
-    def tensor(name, value):
-        if isinstance(value, str) or value is None and name not in NUMERIC:
-            return {"name": name, "shape": [1], "datatype": "BYTES", "data": [value]}
-        dtype = "INT64" if isinstance(value, int) or name == INT_COLUMN else "FP64"
-        return {"name": name, "shape": [1], "datatype": dtype, "data": [value]}
-    return {"inputs": [tensor(k, v) for k, v in row.items()], "parameters": {"content_type": "pd"}}
-
-
-NUMERIC: set[str] = set()
-
-
 @pytest.fixture
-def row(example, good_row):
-    NUMERIC.clear()
-    NUMERIC.update(example["manifest"]["signature"]["numeric"])
+def row(good_row):
     return dict(good_row)
 
 
-def test_versioned_infer_answers_as_the_unversioned_route(server, row):
+@pytest.fixture
+def v2_body(example):
+    """row -> a V2 request with one tensor per column, typed by the signature (INT64 for the int column)."""
+    numeric = set(example["manifest"]["signature"]["numeric"])
+
+    def body(row: dict) -> dict:
+        def tensor(name, value):
+            if name not in numeric:
+                return {"name": name, "shape": [1], "datatype": "BYTES", "data": [value]}
+            dtype = "INT64" if isinstance(value, int) or name == INT_COLUMN else "FP64"
+            return {"name": name, "shape": [1], "datatype": dtype, "data": [value]}
+        return {"inputs": [tensor(k, v) for k, v in row.items()], "parameters": {"content_type": "pd"}}
+    return body
+
+
+def test_versioned_infer_answers_as_the_unversioned_route(server, row, v2_body):
     with server.client() as c:
-        plain = c.post(f"/v2/models/{MODEL}/infer", json=_v2_body(row))
-        versioned = c.post(f"/v2/models/{MODEL}/versions/1/infer", json=_v2_body(row))
-        by_variant = c.post("/v2/models/default/versions/1/infer", json=_v2_body(row))
+        plain = c.post(f"/v2/models/{MODEL}/infer", json=v2_body(row))
+        versioned = c.post(f"/v2/models/{MODEL}/versions/1/infer", json=v2_body(row))
+        by_variant = c.post("/v2/models/default/versions/1/infer", json=v2_body(row))
     assert plain.status_code == versioned.status_code == by_variant.status_code == 200, versioned.text
     assert versioned.json()["model_version"] == "1"
     assert versioned.json()["outputs"] == plain.json()["outputs"] == by_variant.json()["outputs"]
 
 
-def test_a_version_not_served_is_a_404_naming_what_is(server, row):
+def test_a_version_not_served_is_a_404_naming_what_is(server, row, v2_body):
     with server.client() as c:
-        r = c.post(f"/v2/models/{MODEL}/versions/7/infer", json=_v2_body(row))
+        r = c.post(f"/v2/models/{MODEL}/versions/7/infer", json=v2_body(row))
         meta, ready = c.get(f"/v2/models/{MODEL}/versions/7"), c.get(f"/v2/models/{MODEL}/versions/7/ready")
-        other = c.post("/v2/models/someone-else/versions/1/infer", json=_v2_body(row))
+        other = c.post("/v2/models/someone-else/versions/1/infer", json=v2_body(row))
     assert r.status_code == meta.status_code == ready.status_code == 404
     assert r.json()["field"] == "version" and "serving versions ['1']" in r.json()["error"]
     assert other.status_code == 404 and other.json()["field"] == "name"
@@ -58,7 +59,7 @@ def test_versioned_metadata_and_readiness(server):
     assert ready.json() == {"name": MODEL, "version": "1", "ready": True}
 
 
-def test_one_integer_rule_on_every_protocol(server, row):
+def test_one_integer_rule_on_every_protocol(server, row, v2_body):
     """3500.0 in an integer column is 3500 on every protocol; 2.5 is refused on every protocol."""
     for value, status in ((3500.0, 200), (3500, 200), (2.5, 422)):
         r = {**row, INT_COLUMN: value}
@@ -66,8 +67,8 @@ def test_one_integer_rule_on_every_protocol(server, row):
             answers = {
                 "invocations": c.post("/invocations", json={"dataframe_records": [r]}),
                 "predict": c.post("/predict", json=r),
-                "v2": c.post(f"/v2/models/{MODEL}/infer", json=_v2_body(r)),
-                "v2 versioned": c.post(f"/v2/models/{MODEL}/versions/1/infer", json=_v2_body(r)),
+                "v2": c.post(f"/v2/models/{MODEL}/infer", json=v2_body(r)),
+                "v2 versioned": c.post(f"/v2/models/{MODEL}/versions/1/infer", json=v2_body(r)),
             }
         got = {k: a.status_code for k, a in answers.items()}
         assert set(got.values()) == {status}, (value, got, {k: a.text[:200] for k, a in answers.items()})

@@ -217,9 +217,8 @@ class Server:
     def variant_for(self, name: str, version: str) -> Any:
         """The variant `/v2/models/{name}/versions/{version}` names: `name` is the model (any variant
         serving that version) or a variant (which must serve it)."""
-        candidates = [self.primary(name)] if name in self.variants.items else (
-            [self.primary(name), *self.variants.items.values()])
-        for v in candidates:
+        first = self.primary(name)  # a 404 for a name this server does not serve
+        for v in [first] if name in self.variants.items else self.variants.items.values():
             if str(v.model.version) == version:
                 return v
         raise self._not_served(name, version)
