@@ -41,6 +41,21 @@ def with_default_project(argv: list[str]) -> list[str]:
               len(argv))
     return [*argv[:at], f"hydra.searchpath=[{EXAMPLE_OVERLAY}]", *argv[at:]]
 
+
+def compose_config(overrides: list[str] | None = None, config_dir: str | None = None,
+                   return_hydra_config: bool = False) -> DictConfig:
+    """The run config exactly as `mlbp [--config-dir DIR] OVERRIDES` composes it, for notebooks and
+    tests: the packaged configs, plus the project's overlay (or, with none, the example's)."""
+    from pathlib import Path
+
+    from hydra import compose, initialize_config_module
+
+    overlay = f"file://{Path(config_dir).resolve()}" if config_dir else EXAMPLE_OVERLAY
+    with initialize_config_module(config_module=CONFIG_PACKAGE.removeprefix("pkg://"), version_base="1.3"):
+        return compose("config", overrides=[f"hydra.searchpath=[{overlay}]", *(overrides or [])],
+                       return_hydra_config=return_hydra_config)
+
+
 _exit_code = 0
 
 

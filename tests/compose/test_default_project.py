@@ -4,6 +4,8 @@ own --config-dir (what `mlbp init` tells users to run) sees none of it."""
 
 from __future__ import annotations
 
+import pytest
+
 from mlbp.cli import main
 from mlbp.compose.launch import EXAMPLE_OVERLAY, with_default_project
 
@@ -33,4 +35,13 @@ def test_mlbp_with_no_project_composes_the_example_overlay(project_dir, capsys):
     assert main(["registry", "list", "registry=strict", "--cfg", "job"]) == 0  # overrides, then a flag
     assert "first_champion: 'off'" in capsys.readouterr().out
     (project_dir / "conf").mkdir()
-    assert "local/project" not in _defaults(capsys, "--config-dir", str(project_dir / "conf"))
+    assert "local/project" not in _defaults(capsys, "--config-dir", str(project_dir / "conf"), "data=csv")
+
+
+def test_a_project_that_picks_no_data_is_told_which_group_to_choose(project_dir, capsys):
+    """The packaged defaults name no data source: the example's comes from its overlay only."""
+    (project_dir / "conf").mkdir()
+    with pytest.raises(SystemExit):  # Hydra's own refusal, naming the group and its options
+        main(["--config-dir", str(project_dir / "conf"), "--cfg", "job"])
+    err = capsys.readouterr().err
+    assert "You must specify 'data'" in err and "csv" in err and "parquet" in err

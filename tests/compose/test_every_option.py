@@ -6,27 +6,28 @@ import re
 from importlib import resources
 
 import pytest
-from hydra import compose, initialize_config_module
 from omegaconf import OmegaConf
 
 from mlbp.compose.build import build_graph
+from mlbp.compose.launch import compose_config
 
-CONF = resources.files("mlbp.conf")
-SKIP_GROUPS = {"hydra"}
+# the packaged generic configs, and the bundled example's overlay (its project files count too)
+ROOTS = (resources.files("mlbp.conf"), resources.files("mlbp.example_conf"))
+SKIP_GROUPS = {"hydra", "local"}  # local/project is the overlay's own entry in the defaults list
 
 
 def options():
-    for group in sorted(p for p in CONF.iterdir() if p.is_dir() and p.name not in SKIP_GROUPS):
-        if group.name.startswith("_"):
-            continue
-        for f in sorted(group.iterdir()):
-            if f.name.endswith(".yaml"):
-                yield group.name, f.name.removesuffix(".yaml")
+    found = set()
+    for root in ROOTS:
+        for group in (p for p in root.iterdir() if p.is_dir() and p.name not in SKIP_GROUPS):
+            if group.name.startswith("_"):
+                continue
+            found |= {(group.name, f.name.removesuffix(".yaml")) for f in group.iterdir() if f.name.endswith(".yaml")}
+    return sorted(found)
 
 
 def compose_with(overrides, tmp_path):
-    with initialize_config_module(config_module="mlbp.conf", version_base="1.3"):
-        return compose("config", overrides=[f"paths.root={tmp_path}", *overrides])
+    return compose_config([f"paths.root={tmp_path}", *overrides])
 
 
 @pytest.mark.parametrize(("group", "option"), list(options()))

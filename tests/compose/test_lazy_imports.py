@@ -10,10 +10,9 @@ HEAVY = ["pandas", "numpy", "sklearn", "lightgbm", "xgboost", "pandera", "scipy"
 
 SCRIPT = f"""
 import json, sys
-from hydra import compose, initialize_config_module
 from mlbp.compose.build import build_graph
-with initialize_config_module(config_module="mlbp.conf", version_base="1.3"):
-    cfg = compose("config", overrides=["paths.root={{root}}"])
+from mlbp.compose.launch import compose_config
+cfg = compose_config(["paths.root={{root}}"])
 graph = build_graph(cfg)
 print(json.dumps({{"stages": len(graph.order), "loaded": [m for m in {HEAVY!r} if m in sys.modules]}}))
 """

@@ -6,18 +6,17 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_module
 from omegaconf import OmegaConf
 
 from mlbp.compose.allowlist import safe_instantiate
+from mlbp.compose.launch import compose_config
 
 CONF = resources.files("mlbp.conf") / "monitor"
 TRAFFIC = sorted(p.name.removesuffix(".yaml") for p in (CONF / "traffic").iterdir() if p.name.endswith(".yaml"))
 
 
 def _cfg(tmp_path, *overrides: str):
-    with initialize_config_module("mlbp.conf", version_base="1.3"):
-        return compose("config", overrides=[f"paths.root={tmp_path}", *overrides])
+    return compose_config([f"paths.root={tmp_path}", *overrides])
 
 
 def test_default_monitor_config_builds_every_monitor(tmp_path):

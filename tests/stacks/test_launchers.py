@@ -5,12 +5,12 @@ from __future__ import annotations
 import importlib.util
 
 import pytest
-from hydra import compose, initialize_config_module
+
+from mlbp.compose.launch import compose_config
 
 
 def _hydra_cfg(*overrides: str):
-    with initialize_config_module(config_module="mlbp.conf", version_base="1.3"):
-        return compose(config_name="config", overrides=list(overrides), return_hydra_config=True)
+    return compose_config(list(overrides), return_hydra_config=True)
 
 
 def test_default_multirun_launcher_is_joblib_with_two_jobs():

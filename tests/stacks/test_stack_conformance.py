@@ -9,9 +9,9 @@ from importlib import resources
 
 import numpy as np
 import pytest
-from hydra import compose, initialize_config_module
 from omegaconf import OmegaConf
 
+from mlbp.compose.launch import compose_config
 from mlbp.engine.errors import MlbpError
 from mlbp.stacks.build import build_pipeline, estimator_spec
 from mlbp.stacks.predict import predict_frame
@@ -24,8 +24,7 @@ TASKS = ("binary", "multiclass", "regression")
 
 @functools.cache
 def _composed(name: str, overrides: tuple[str, ...]) -> dict:
-    with initialize_config_module(config_module="mlbp.conf", version_base="1.3"):
-        cfg = compose(config_name="config", overrides=[f"stack={name}", *overrides])
+    cfg = compose_config([f"stack={name}", *overrides])
     return OmegaConf.to_container(cfg.stack, resolve=True)
 
 
