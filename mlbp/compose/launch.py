@@ -42,6 +42,31 @@ def with_default_project(argv: list[str]) -> list[str]:
     return [*argv[:at], f"hydra.searchpath=[{EXAMPLE_OVERLAY}]", *argv[at:]]
 
 
+# groups the packaged defaults leave to the project (`???` in conf/config.yaml)
+PROJECT_GROUPS = ("data", "contract")
+
+
+def check_project(argv: list[str]) -> None:
+    """A --config-dir that is no project (no local/project.yaml) and names no source or contract on
+    the command line is refused here in one line, before Hydra's "You must specify" with no options."""
+    from pathlib import Path
+
+    config_dir = None
+    for i, a in enumerate(argv):
+        if a in _CONFIG_DIR_FLAGS and i + 1 < len(argv):
+            config_dir = argv[i + 1]
+        elif a.startswith(("--config-dir=", "-cd=")):
+            config_dir = a.split("=", 1)[1]
+    if config_dir is None or (Path(config_dir) / "local" / "project.yaml").is_file():
+        return
+    missing = [g for g in PROJECT_GROUPS if not any(a.lstrip("+~").startswith(f"{g}=") for a in argv)]
+    if missing:
+        raise MlbpError(f"{config_dir} is not an mlbp project: it has no local/project.yaml choosing "
+                        f"{' and '.join(missing)}", key="--config-dir",
+                        fix="make one with `mlbp init FOLDER FILE target=COLUMN`, or name them: "
+                            + " ".join(f"{g}=<option>" for g in missing))
+
+
 def compose_config(overrides: list[str] | None = None, config_dir: str | None = None,
                    return_hydra_config: bool = False) -> DictConfig:
     """The run config exactly as `mlbp [--config-dir DIR] OVERRIDES` composes it, for notebooks and
@@ -106,6 +131,11 @@ def launch(task: Task, argv: list[str], positionals: list[str], prog: str = "mlb
         _exit_code = max(_exit_code, code)
         return _job_return(cfg, code)
 
+    try:
+        check_project(argv)
+    except MlbpError as exc:
+        _show_error(exc)
+        return 1
     old_argv = sys.argv
     sys.argv = [prog, *with_default_project(argv)]
     try:  # the packaged generic configs (conf/ in the source tree), wherever mlbp is installed

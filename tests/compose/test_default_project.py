@@ -4,8 +4,6 @@ own --config-dir (what `mlbp init` tells users to run) sees none of it."""
 
 from __future__ import annotations
 
-import pytest
-
 from mlbp.cli import main
 from mlbp.compose.launch import EXAMPLE_OVERLAY, with_default_project
 
@@ -34,14 +32,18 @@ def test_mlbp_with_no_project_composes_the_example_overlay(project_dir, capsys):
     assert "local/project" in out
     assert main(["registry", "list", "registry=strict", "--cfg", "job"]) == 0  # overrides, then a flag
     assert "first_champion: 'off'" in capsys.readouterr().out
-    (project_dir / "conf").mkdir()
-    assert "local/project" not in _defaults(capsys, "--config-dir", str(project_dir / "conf"), "data=csv")
+    (project_dir / "conf" / "contract").mkdir(parents=True)
+    (project_dir / "conf" / "contract" / "mine.yaml").write_text("name: mine\ncolumns: {}\n")
+    out = _defaults(capsys, "--config-dir", str(project_dir / "conf"), "data=csv", "contract=mine")
+    assert "contract/mine" in out and "local/project" not in out
 
 
-def test_a_project_that_picks_no_data_is_told_which_group_to_choose(project_dir, capsys):
-    """The packaged defaults name no data source: the example's comes from its overlay only."""
+def test_a_folder_that_is_no_project_is_refused_in_one_line(project_dir, capsys):
+    """The packaged defaults name no data source and no contract: the example's come from its
+    overlay only, and a --config-dir without a project file is told what is missing."""
     (project_dir / "conf").mkdir()
-    with pytest.raises(SystemExit):  # Hydra's own refusal, naming the group and its options
-        main(["--config-dir", str(project_dir / "conf"), "--cfg", "job"])
-    err = capsys.readouterr().err
-    assert "You must specify 'data'" in err and "csv" in err and "parquet" in err
+    assert main(["--config-dir", str(project_dir / "conf"), "--cfg", "job"]) == 1
+    err = " ".join(capsys.readouterr().err.split())
+    assert "is not an mlbp project" in err and "data and contract" in err and "mlbp init" in err
+    assert main(["--config-dir", str(project_dir / "conf"), "data=csv", "--cfg", "job"]) == 1
+    assert "choosing contract" in " ".join(capsys.readouterr().err.split())
