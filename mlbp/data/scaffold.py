@@ -92,7 +92,7 @@ def scaffold(folder: str | Path, data_path: str | Path, target: str, task: str |
                "time_column": time_column, "team": team}
     (conf / "local" / "project.yaml").write_text(
         f"# @package _global_\n# Project {name}: its choices over the packaged defaults. Run with:  {run_cmd}\n"
-        + yaml.safe_dump(project, sort_keys=False, width=110))
+        + yaml.safe_dump(project, sort_keys=False, width=110) + _registry_block(data_path, df, time_column, team))
     _write(conf / "data" / "local.yaml", f"Where the data comes from:  {run_cmd} data.source.path=<other file>", {
         "name": name, "owner": team, "source": source, "partition_by": "month",
         "exclude": exclude,  # keys and personal data are never model inputs
@@ -114,6 +114,21 @@ def scaffold(folder: str | Path, data_path: str | Path, target: str, task: str |
     (folder / "README.md").write_text(_readme(name, data_path, target, task, time_column, exclude, conf))
     return {"name": name, "task": task, "time_column": time_column, "id_column": id_column, "exclude": exclude,
             "pii": pii, "conf": str(conf), "rows": len(df)}
+
+
+def _registry_block(data_path: Path, df: pd.DataFrame, time_column: str, team: str) -> str:
+    """Who approves and what the model card says: drafted from what init saw, never from an example."""
+    times = df[time_column].dropna()
+    span = f", {times.min():%Y-%m-%d} to {times.max():%Y-%m-%d} by {time_column}" if len(times) else ""
+    limitation = f"Trained on {data_path.name} ({len(df):,} rows{span}); recheck before using it on other data."
+    return (
+        "\nregistry:            # change management over the packaged rules (conf/registry)\n"
+        "  roles: {}          # who may approve, e.g. {ana: [approver, lead], ben: [approver]}: the champion\n"
+        "                     # needs two approvals, one from a lead, never the author's own\n"
+        "  card:              # what the model card says that no metric can\n"
+        "    intended_use: null   # what the model is for and not for; the card says \"not stated\" until set\n"
+        f"    owners: [{team}]\n"
+        f"    limitations:\n      - {yaml.safe_dump(limitation, width=10_000).strip().removesuffix('...').strip()}\n")
 
 
 def _packaged(rel: str) -> dict[str, Any]:
@@ -149,4 +164,6 @@ What to edit first:
   `assess.thresholds` are the feasibility rules (rows, balance, arrival rate, freshness).
 - `conf/governance/local.yaml`: teams and what each may see (allow, mask, deny).
 - `conf/evaluation/local.yaml`: the metric thresholds a model must meet to be blessed.
+- `conf/local/project.yaml`, `registry:`: who may approve a champion (`roles`) and the model
+  card's intended use, owners and limitations.
 """
