@@ -73,12 +73,21 @@ def _check_params(cls: type, node: DictConfig, key: str, problems: list[MlbpErro
             )
 
 
+# top-level keys the packaged config leaves to each project (`???` in conf/config.yaml)
+PROJECT_KEYS = ("project", "target", "task")
+
+
 def build_graph(cfg: DictConfig) -> Graph:
     """Instantiate every stage in `pipeline.stages` and validate the graph before anything runs."""
     stages = OmegaConf.select(cfg, "pipeline.stages")
     if not isinstance(stages, DictConfig) or len(stages) == 0:
         raise MlbpError("no stages to run", key="pipeline.stages", expected="a mapping of stages",
                         got=stages, fix="choose a pipeline, e.g. pipeline=default")
+    unset = [k for k in PROJECT_KEYS if OmegaConf.is_missing(cfg, k)]
+    if unset:  # one line naming them, not one "cannot resolve" per stage that reads them
+        raise MlbpError("not set: the packaged defaults leave them to each project", key=", ".join(unset),
+                        fix="set them in the project's conf/local/project.yaml (mlbp init writes them), or pass "
+                            + " ".join(f"{k}=..." for k in unset))
     allowed = allowed_prefixes(cfg)
     problems: list[MlbpError] = []
     nodes: list[Node] = []
