@@ -20,12 +20,12 @@ BUDGET_S = 60.0
 
 def main(n_rows: int = 50_000) -> None:
     import yaml
+    from mlbp.examples.restaurant_offers.generate import generate
 
     from mlbp.contracts.spec import build_schema, classifications
     from mlbp.contracts.validate import find_failures
     from mlbp.data.assess import assess_frame
     from mlbp.data.assess_plots import plot_arrival, plot_learning_curve
-    from mlbp.data.example import generate
     from mlbp.data.lake import write_snapshot
     from mlbp.data.lake_query import query
     from mlbp.data.profile import profile_frame

@@ -22,7 +22,7 @@ Task = Callable[[DictConfig, list[str]], int | None]
 CONFIG_PACKAGE = "pkg://mlbp.conf"
 # The bundled example's overlay (examples/restaurant_offers/conf): added when no project is given,
 # so `mlbp` in an empty folder runs the example while a project's --config-dir sees none of it.
-EXAMPLE_OVERLAY = "pkg://mlbp.example_conf"
+EXAMPLE_OVERLAY = "pkg://mlbp.examples.restaurant_offers.conf"
 _CONFIG_DIR_FLAGS = ("--config-dir", "-cd")
 # Hydra flags whose next argument is their value (`--config-dir conf`, `--cfg job`), not an override
 FLAG_VALUES = {"--config-dir", "-cd", "--config-name", "-cn", "--config-path", "-cp", "--cfg", "-c",

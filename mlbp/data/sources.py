@@ -20,32 +20,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-class ExampleSource:
-    """The bundled restaurant-offers example, generated deterministically from a seed."""
-
-    def __init__(self, name: str = "restaurant_offers", n_rows: int = 50_000, seed: int = 7,
-                 start: str = "2026-01-01", months: int = 7) -> None:
-        self.name = name
-        self.n_rows = n_rows
-        self.seed = seed
-        self.start = start
-        self.months = months
-
-    def read(self) -> pd.DataFrame:
-        from mlbp.data.example import generate
-
-        return generate(n_rows=self.n_rows, seed=self.seed, start=self.start, months=self.months)
-
-    def fingerprint(self) -> dict[str, int]:
-        """The generator's version: same parameters, same version -> the same rows."""
-        from mlbp.data.example import GENERATOR_VERSION
-
-        return {"generator": GENERATOR_VERSION}
-
-    def describe(self) -> dict[str, Any]:
-        return {"kind": "example", "name": self.name, "n_rows": self.n_rows, "seed": self.seed}
-
-
 class CsvSource:
     """A CSV file. `parse_dates` lists timestamp columns; other options go to pandas.read_csv.
 

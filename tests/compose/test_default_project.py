@@ -1,5 +1,5 @@
 """With no project given, `mlbp` runs the bundled example: the launcher puts the example's overlay
-(examples/restaurant_offers/conf, shipped as mlbp.example_conf) on Hydra's search path. A project's
+(examples/restaurant_offers/conf, shipped as mlbp.examples.restaurant_offers.conf) on Hydra's search path. A project's
 own --config-dir (what `mlbp init` tells users to run) sees none of it."""
 
 from __future__ import annotations

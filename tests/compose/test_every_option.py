@@ -12,7 +12,7 @@ from mlbp.compose.build import build_graph
 from mlbp.compose.launch import compose_config
 
 # the packaged generic configs, and the bundled example's overlay (its project files count too)
-ROOTS = (resources.files("mlbp.conf"), resources.files("mlbp.example_conf"))
+ROOTS = (resources.files("mlbp.conf"), resources.files("mlbp.examples.restaurant_offers.conf"))
 SKIP_GROUPS = {"hydra", "local"}  # local/project is the overlay's own entry in the defaults list
 
 

@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from importlib import resources
 from importlib.resources.abc import Traversable
+from pathlib import Path
 
 import yaml
 
@@ -35,7 +37,7 @@ def test_packaged_conf_names_nothing_of_the_example():
 
 
 def test_the_example_overlay_holds_what_left_conf():
-    example = resources.files("mlbp.example_conf")
+    example = resources.files("mlbp.examples.restaurant_offers.conf")
     project = (example / "local" / "project.yaml").read_text()
     assert "restaurant-offers" in project and "alice" in project
     for group in ("data", "contract", "governance", "evaluation"):
@@ -72,3 +74,16 @@ def test_a_project_that_sets_no_target_is_told_in_one_line(project_dir, capsys):
     err = " ".join(capsys.readouterr().err.split())
     assert "project, target, task: not set" in err and "conf/local/project.yaml" in err
     assert "cannot resolve" not in err  # one line, not one per stage that reads them
+
+
+def test_the_library_never_imports_an_example():
+    """Examples sit above the library: a stage reaches them only through a config's `_target_`.
+    (import-linter cannot see mlbp.examples, which setuptools maps from the top-level examples/.)"""
+    root = Path(__file__).resolve().parents[2] / "mlbp"
+    importers = []
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            importers += [f"{path.relative_to(root)}: {n}" for n in names if n.startswith("mlbp.examples")]
+    assert len(list(root.rglob("*.py"))) > 50 and importers == []

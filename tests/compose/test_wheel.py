@@ -24,8 +24,10 @@ def test_the_wheel_installs_outside_the_clone_and_composes_from_an_empty_folder(
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {"mlbp/conf/__init__.py", "mlbp/conf/config.yaml", "mlbp/conf/stack/lightgbm.yaml",
             "mlbp/conf/hydra/launcher/local.yaml", "mlbp/report/templates/run.html.j2",
-            "mlbp/example_conf/local/project.yaml", "mlbp/example_conf/data/local.yaml"} <= names
-    assert not any(n.startswith("conf/") for n in names)  # shipped as mlbp.conf, not a top-level package
+            "mlbp/examples/restaurant_offers/conf/local/project.yaml",
+            "mlbp/examples/restaurant_offers/conf/data/local.yaml", "mlbp/examples/restaurant_offers/generate.py",
+            "mlbp/examples/restaurant_offers/source.py", "mlbp/examples/restaurant_offers/README.md"} <= names
+    assert not any(n.startswith(("conf/", "examples/")) for n in names)  # shipped inside mlbp, not top-level
 
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import yaml
+from mlbp.examples.restaurant_offers.generate import generate
 
 from mlbp.cli import main
 from mlbp.contracts.infer import contract_yaml, infer_contract
 from mlbp.contracts.spec import build_schema
 from mlbp.contracts.validate import find_failures
-from mlbp.data.example import generate
 
 
 def test_inferred_contract_accepts_its_own_data_and_catches_broken_rows():

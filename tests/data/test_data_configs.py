@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import sqlite3
 
+from mlbp.examples.restaurant_offers.generate import generate
+
 from mlbp.cli import main
-from mlbp.data.example import generate
 
 
 def _manifest(project_dir):

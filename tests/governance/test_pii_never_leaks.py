@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from mlbp.examples.restaurant_offers.generate import generate
 
 from mlbp.cli import main
-from mlbp.data.example import generate
 
 SMALL = ["experiment=quick", "data.source.n_rows=4000"]
 EMAIL = re.compile(r"[A-Za-z0-9_.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")

@@ -6,8 +6,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+from mlbp.examples.restaurant_offers.generate import generate
 
-from mlbp.data.example import generate
 from mlbp.monitor.prediction_log import PredictionLog
 from mlbp.registry.bundle import load
 from mlbp.stacks.predict import predict_frame

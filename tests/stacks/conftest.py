@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-
-from mlbp.data.example import generate
+from mlbp.examples.restaurant_offers.generate import generate
 
 EXCLUDE = ["offer_id", "customer_id", "email", "margin_if_redeemed", "discount_cost", "send_cost"]
 BUSINESS = {"if_positive": {"add": ["margin_if_redeemed"], "subtract": ["discount_cost"]},

@@ -1,0 +1,1 @@
+"""The bundled example: restaurant offers (its config overlay, seeded generator and source)."""
