@@ -95,6 +95,12 @@ def _bad_payloads(row: dict) -> list[tuple[str, str, dict, bytes, str | None]]:
                                           for k, v in row.items()) + "\n").encode(), "distance_km"),
         ("csv header only", "/invocations", {"content-type": "text/csv"}, ",".join(row).encode(), "body"),
         ("csv not utf8", "/invocations", {"content-type": "text/csv"}, b"\xff\xfe\x00", "body"),
+        # found by schemathesis: a lone \r inside unquoted text made the csv module raise (a 500)
+        ("csv stray carriage return", "/invocations", {"content-type": "text/csv"},
+         "\u00b8\u00f2\x80\r\U00079710\x06\u00c7.`".encode(), None),
+        ("csv nul byte", "/invocations", {"content-type": "text/csv"}, b"a,b\n1,\x002\n", None),
+        ("csv unterminated quote", "/invocations", {"content-type": "text/csv"},
+         (",".join(row) + '\n"north,' + "\n").encode(), None),
         ("v2 bool for number", "/v2/models/restaurant-offers/infer", {}, v2("visits_90d", "BOOL", [True]),
          "visits_90d"),
         ("v2 int type float data", "/v2/models/restaurant-offers/infer", {}, v2("visits_90d", "INT64", [2.5]),

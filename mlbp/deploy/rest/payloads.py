@@ -100,7 +100,10 @@ def _csv(body: bytes, checker: InputChecker) -> tuple[dict[str, list[Any]], int]
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise InputError("the CSV body is not UTF-8", field="body", status=400) from None
-    rows = list(csv.reader(io.StringIO(text)))
+    try:  # newline="": the csv module's own line handling (a lone \r ends a row, as in a file)
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:  # e.g. a NUL byte or an unterminated quote: the client's body, not a 500
+        raise InputError(f"the CSV body cannot be parsed: {exc}", field="body", status=400) from None
     if len(rows) < 2:
         raise InputError("the CSV body needs a header row and at least one data row", field="body", status=400)
     header, data = rows[0], rows[1:]
