@@ -7,7 +7,7 @@ the spread across seeds measures how much a result owes to luck.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -15,6 +15,9 @@ import pandas as pd
 from mlbp.stacks.build import build_pipeline, thread_limit
 from mlbp.stacks.features import feature_columns, to_model_frame
 from mlbp.stacks.metrics import metrics_for
+
+if TYPE_CHECKING:
+    from mlbp.stacks.splits import SplitStrategy
 
 
 def fold_indices(y: np.ndarray, task: str, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -37,10 +40,12 @@ def scores_of(model: Any, X: pd.DataFrame, task: str) -> np.ndarray:
 
 
 def cross_validate(stack: dict[str, Any], df: pd.DataFrame, target: str, task: str, exclude: list[str],
-                   seeds: list[int], folds: int = 3, max_rows: int | None = None) -> dict[str, Any]:
+                   seeds: list[int], folds: int = 3, max_rows: int | None = None,
+                   splitter: SplitStrategy | None = None) -> dict[str, Any]:
     """Fit the stack on every (seed, fold); return per-fold metrics, their spread, and the
     out-of-fold scores of the first seed (used to choose the threshold and check calibration
-    without touching the holdout)."""
+    without touching the holdout). With a split strategy, its folds (time-ordered, stratified or
+    grouped, as the holdout was made); without one, stratified / shuffled K-fold."""
     if max_rows and len(df) > max_rows:
         df = df.sample(n=max_rows, random_state=seeds[0]).sort_index()
     numeric, categorical = feature_columns(df, target, exclude)
@@ -51,7 +56,9 @@ def cross_validate(stack: dict[str, Any], df: pd.DataFrame, target: str, task: s
     oof: np.ndarray | None = None
     for s_i, seed in enumerate(seeds):
         seed_oof = None
-        for f_i, (tr, te) in enumerate(fold_indices(y, task, folds, seed)):
+        fold_list = splitter.folds(df, y, task, folds, seed) if splitter is not None else \
+            fold_indices(y, task, folds, seed)
+        for f_i, (tr, te) in enumerate(fold_list):
             model = build_pipeline(stack, numeric, categorical, seed, task)
             with thread_limit(stack):
                 model.fit(X.iloc[tr], y[tr])
@@ -69,4 +76,5 @@ def cross_validate(stack: dict[str, Any], df: pd.DataFrame, target: str, task: s
                    "std_seeds": float(per_seed[m].std(ddof=0)) if len(per_seed) > 1 else 0.0,
                    "min": float(frame[m].min()), "max": float(frame[m].max())} for m in metric_cols}
     return {"folds": folds, "seeds": list(seeds), "rows": len(df), "runs": runs, "summary": summary,
+            "fold_strategy": splitter.name if splitter is not None else "shuffled",
             "oof": oof, "oof_y": y, "oof_frame_index": df.index.to_numpy()}

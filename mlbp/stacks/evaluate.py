@@ -27,6 +27,8 @@ from mlbp.stacks.total import DEFAULT_SCALES, subscores, weighted_total
 if TYPE_CHECKING:
     import numpy as np
 
+    from mlbp.stacks.splits import SplitStrategy
+
 DEFAULT_SCORECARD: dict[str, Any] = {
     "cv": {"folds": 3, "seeds": [1, 2], "max_rows": None},
     "weights": {"validity": 4, "stability": 1, "business": 3, "robustness": 1, "calibration": 1, "serving": 1,
@@ -68,6 +70,7 @@ class Evaluate(Stage):
           target: ${target}
           task: ${task}
           stack: ${stack}                 # refit per fold for cross-validation
+          split: ${split}                 # the split strategy: CV folds follow it (time-ordered, stratified, grouped)
           business: ${evaluation.business}
           thresholds: ${evaluation.thresholds}
           scorecard: ${evaluation.scorecard}
@@ -82,8 +85,10 @@ class Evaluate(Stage):
     def __init__(self, target: str, task: str = "binary", stack: dict[str, Any] | None = None,
                  exclude: list[str] | None = None, seed: int = 0, business: dict[str, Any] | None = None,
                  thresholds: dict[str, dict[str, float]] | None = None, scorecard: dict[str, Any] | None = None,
-                 champion: dict[str, Any] | None = None, registry: dict[str, str] | None = None) -> None:
+                 champion: dict[str, Any] | None = None, registry: dict[str, str] | None = None,
+                 split: SplitStrategy | None = None) -> None:
         self.target = target
+        self.split = split
         self.task = task
         self.stack = stack or {}
         self.exclude = exclude or []
@@ -140,7 +145,7 @@ class Evaluate(Stage):
         # validity + stability: the same folds and seeds for every candidate
         t0 = time.perf_counter()
         cv = cross_validate(self.stack, train, self.target, task, self.exclude, [int(x) for x in s["cv"]["seeds"]],
-                            int(s["cv"]["folds"]), s["cv"].get("max_rows"))
+                            int(s["cv"]["folds"]), s["cv"].get("max_rows"), self.split)
         oof, oof_y, oof_index = cv.pop("oof"), cv.pop("oof_y"), cv.pop("oof_frame_index")
         cv["seconds"] = round(time.perf_counter() - t0, 3)
         card["cv"] = cv
