@@ -178,7 +178,7 @@ def contract_infer(cfg: DictConfig, args: list[str]) -> int:
 
 
 def init(cfg: DictConfig, args: list[str]) -> int:
-    """`mlbp init FOLDER DATA_FILE target=<col> [task=...] [time_column=...]`: scaffold a project."""
+    """`mlbp init FOLDER DATA_FILE target=<col> [task=...] [time_column=...] [split=...]`: scaffold a project."""
     from mlbp.data.scaffold import scaffold
 
     folder, data = args
@@ -190,9 +190,11 @@ def init(cfg: DictConfig, args: list[str]) -> int:
                       task=str(cfg.task) if "task" in explicit else None,
                       time_column=str(cfg.time_column) if "time_column" in explicit else None,
                       id_column=str(cfg.id_column) if "id_column" in explicit else None,
-                      team=str(cfg.team) if "team" in explicit else "data-science")
+                      team=str(cfg.team) if "team" in explicit else "data-science",
+                      split=_option(cfg, "split") if "split" in explicit else None)
     print(f"project {chosen['name']}: task={chosen['task']}, time column={chosen['time_column']}, "
           f"excluded={chosen['exclude']}, pii={chosen['pii']}")
+    print(f"split: {chosen['split']}, because {chosen['split_reason']}")
     print(f"run it with:  mlbp --config-dir {chosen['conf']}")
     return 0
 
@@ -201,3 +203,11 @@ def _explicit_overrides() -> set[str]:
     from hydra.core.hydra_config import HydraConfig
 
     return {o.split("=", 1)[0].lstrip("+~") for o in HydraConfig.get().overrides.task}
+
+
+def _option(cfg: DictConfig, group: str) -> str | None:
+    """The option chosen for a config group (`split=stratified` -> "stratified")."""
+    from hydra.core.hydra_config import HydraConfig
+
+    choice = HydraConfig.get().runtime.choices.get(group)
+    return str(choice) if choice is not None else None

@@ -15,6 +15,21 @@ import pandas as pd
 EMAIL_REGEX = r"^[^@\s]+@[^@\s]+\.[A-Za-z]+$"
 
 
+def looks_like_dates(s: pd.Series) -> bool:
+    """Whether a text column holds dates: nearly every value parses, carries a digit and lands in a
+    plausible year. The one rule for `mlbp init` and contract inference: month or weekday names
+    ("Jan", "Mon") are categories, and numbers ("12", "2024") are numbers, not dates."""
+    if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+        return False
+    sample = s.dropna().astype(str).head(1000)
+    if len(sample) == 0 or sample.str.contains(r"\d").mean() < 0.98:
+        return False
+    if pd.to_numeric(sample, errors="coerce").notna().mean() > 0.95:
+        return False
+    parsed = pd.to_datetime(sample, errors="coerce", format="mixed")
+    return bool(parsed.dt.year.between(1900, 2200).mean() > 0.98)
+
+
 def infer_column(s: pd.Series, max_categories: int = 30) -> dict[str, Any]:
     spec: dict[str, Any] = {}
     non_null = s.dropna()
@@ -29,10 +44,7 @@ def infer_column(s: pd.Series, max_categories: int = 30) -> dict[str, Any]:
         spec["dtype"] = "datetime"
     else:
         text = non_null.astype(str)
-        parsed = pd.to_datetime(text.head(1000), errors="coerce", format="mixed") if len(text) else text
-        numeric_share = pd.to_numeric(text.head(1000), errors="coerce").notna().mean() if len(text) else 0.0
-        looks_like_number = numeric_share > 0.95
-        if len(text) and not looks_like_number and parsed.notna().mean() > 0.98:
+        if looks_like_dates(text):
             spec["dtype"] = "datetime"
         else:
             spec["dtype"] = "str"

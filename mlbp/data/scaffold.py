@@ -17,11 +17,13 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from mlbp.contracts.infer import contract_yaml, infer_contract
+from mlbp.contracts.infer import contract_yaml, infer_contract, looks_like_dates
+from mlbp.data.choose_split import choose_split
 from mlbp.data.sources import CsvSource, ParquetSource
 from mlbp.engine.errors import MlbpError, Reason
 
 TASKS = ("binary", "multiclass", "regression")
+SPLITS = ("time", "stratified", "group")
 
 def guess_task(y: pd.Series) -> str:
     values = y.dropna()
@@ -38,7 +40,7 @@ def _source(path: Path, name: str) -> tuple[dict[str, Any], pd.DataFrame]:
         delim = "\t" if path.suffix.lower() == ".tsv" else ","
         src = CsvSource(name, str(path), delimiter=delim)
         df = src.read()
-        dates = [c for c in df.columns if _is_datetime_text(df[c])]
+        dates = [c for c in df.columns if looks_like_dates(df[c])]
         for c in dates:
             df[c] = pd.to_datetime(df[c], errors="coerce", format="mixed")
         spec = {"_target_": "mlbp.data.sources.CsvSource", "name": "${data.name}", "path": str(path),
@@ -48,16 +50,9 @@ def _source(path: Path, name: str) -> tuple[dict[str, Any], pd.DataFrame]:
     return {"_target_": "mlbp.data.sources.ParquetSource", "name": "${data.name}", "path": str(path)}, src.read()
 
 
-def _is_datetime_text(s: pd.Series) -> bool:
-    if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
-        return False
-    sample = s.dropna().astype(str).head(500)
-    return len(sample) > 0 and pd.to_datetime(sample, errors="coerce", format="mixed").notna().mean() > 0.98
-
-
 def scaffold(folder: str | Path, data_path: str | Path, target: str, task: str | None = None,
-             time_column: str | None = None, id_column: str | None = None, team: str = "data-science"
-             ) -> dict[str, Any]:
+             time_column: str | None = None, id_column: str | None = None, team: str = "data-science",
+             split: str | None = None) -> dict[str, Any]:
     """Write the project; returns what was chosen (task, time column, excluded columns, files)."""
     folder, data_path = Path(folder), Path(data_path).expanduser().resolve()
     name = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in data_path.stem).strip("_") or "dataset"
@@ -68,12 +63,19 @@ def scaffold(folder: str | Path, data_path: str | Path, target: str, task: str |
     task = task or guess_task(df[target])
     if task not in TASKS:
         raise MlbpError("unknown task", reason=Reason.CONFIG, key="task", expected=" | ".join(TASKS), got=task)
-    times = [c for c in df.columns if pd.api.types.is_datetime64_any_dtype(df[c])]
-    time_column = time_column or (times[0] if times else None)
-    if not time_column or time_column not in df.columns:
-        raise MlbpError("the pipeline splits by time and needs a timestamp column", reason=Reason.CONFIG,
-                        key="time_column", expected=times or "a column of dates", got=time_column,
-                        fix="pass time_column=<column> (the newest month becomes the holdout)")
+    times = [c for c in df.columns if pd.api.types.is_datetime64_any_dtype(df[c]) and c != target]
+    if time_column and time_column not in df.columns:
+        raise MlbpError(f"time column '{time_column}' is not a column of {data_path}", reason=Reason.CONFIG,
+                        key="time_column", expected=times or list(df.columns), got=time_column)
+    if split is not None and split not in SPLITS:
+        raise MlbpError("unknown split", reason=Reason.CONFIG, key="split", expected=" | ".join(SPLITS), got=split)
+    chosen_split, time_column, split_reason = choose_split(df, time_column, times)
+    if split is not None and split != chosen_split:
+        if split == "time" and not time_column:
+            raise MlbpError("the time split needs a date column", reason=Reason.CONFIG, key="time_column",
+                            expected=times or "a column of dates", got=None,
+                            fix="pass time_column=<column>, or let init choose the split")
+        chosen_split, split_reason = split, "chosen on the command line"
     contract = infer_contract(df, name, target)
     pii = [c for c, s in contract["columns"].items() if s.get("pii")]
     keys = [c for c, s in contract["columns"].items() if s.get("unique") and c != target]
@@ -86,13 +88,17 @@ def scaffold(folder: str | Path, data_path: str | Path, target: str, task: str |
     run_cmd = f"mlbp --config-dir {conf.resolve()}"
     (conf / "local").mkdir(parents=True, exist_ok=True)
     overrides = [{f"override /{g}": "local"} for g in ("data", "contract", "governance", "evaluation")]
+    overrides.append({"override /split": chosen_split})
     # the packaged stacks name an estimator per task (see conf/stack), so `task` alone picks a regressor
     project = {"defaults": overrides,
                "project": name.replace("_", "-"), "target": target, "task": task, "id_column": id_column,
                "time_column": time_column, "team": team}
     (conf / "local" / "project.yaml").write_text(
         f"# @package _global_\n# Project {name}: its choices over the packaged defaults. Run with:  {run_cmd}\n"
-        + yaml.safe_dump(project, sort_keys=False, width=110) + _registry_block(data_path, df, time_column, team))
+        + yaml.safe_dump(project, sort_keys=False, width=110).replace(
+            f"- override /split: {chosen_split}\n",
+            f"- override /split: {chosen_split}   # time | stratified | group (conf/split)\n  # why: {split_reason}\n")
+        + _registry_block(data_path, df, time_column, team))
     _write(conf / "data" / "local.yaml", f"Where the data comes from:  {run_cmd} data.source.path=<other file>", {
         "name": name, "owner": team, "source": source, "partition_by": "month",
         "exclude": exclude,  # keys and personal data are never model inputs
@@ -111,14 +117,16 @@ def scaffold(folder: str | Path, data_path: str | Path, target: str, task: str |
                   "regression": {"r2": {"min": 0.0}}}[task]
     _write(conf / "evaluation" / "local.yaml", f"How candidates are scored and blessed:  {run_cmd}",
            _packaged("evaluation/default.yaml") | {"business": {}, "thresholds": thresholds})
-    (folder / "README.md").write_text(_readme(name, data_path, target, task, time_column, exclude, conf))
+    (folder / "README.md").write_text(_readme(name, data_path, target, task, chosen_split, split_reason, exclude,
+                                              conf))
     return {"name": name, "task": task, "time_column": time_column, "id_column": id_column, "exclude": exclude,
+            "split": chosen_split, "split_reason": split_reason,
             "pii": pii, "conf": str(conf), "rows": len(df)}
 
 
-def _registry_block(data_path: Path, df: pd.DataFrame, time_column: str, team: str) -> str:
+def _registry_block(data_path: Path, df: pd.DataFrame, time_column: str | None, team: str) -> str:
     """Who approves and what the model card says: drafted from what init saw, never from an example."""
-    times = df[time_column].dropna()
+    times = df[time_column].dropna() if time_column else []
     span = f", {times.min():%Y-%m-%d} to {times.max():%Y-%m-%d} by {time_column}" if len(times) else ""
     limitation = f"Trained on {data_path.name} ({len(df):,} rows{span}); recheck before using it on other data."
     return (
@@ -142,10 +150,14 @@ def _write(path: Path, comment: str, payload: dict[str, Any]) -> None:
     path.write_text(f"# {comment}\n" + yaml.safe_dump(payload, sort_keys=False, width=110))
 
 
-def _readme(name: str, data: Path, target: str, task: str, time_column: str, exclude: list[str], conf: Path) -> str:
+def _readme(name: str, data: Path, target: str, task: str, split: str, why: str, exclude: list[str],
+            conf: Path) -> str:
     return f"""# {name}
 
-Scaffolded by `mlbp init` from `{data}`: predict `{target}` ({task}), split by `{time_column}`.
+Scaffolded by `mlbp init` from `{data}`: predict `{target}` ({task}).
+
+Holdout: the `{split}` split, because {why}. Change it in `conf/local/project.yaml`
+(`override /split: time | stratified | group`) or for one run with `split=<option>`.
 
 Run the whole pipeline (ingest, contract, feasibility, catalog, train, evaluate, package,
 register, batch scoring, report):

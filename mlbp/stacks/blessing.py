@@ -24,6 +24,8 @@ from mlbp.engine.errors import MlbpError
 DERIVED = ("cv_std", "seed_std", "degradation", "ece", "latency_p50_ms", "latency_p99_ms", "batch_rows_per_s",
            "model_size_mb", "train_seconds", "worst_slice", "profit_at_threshold", "uplift_vs_all",
            "uplift_vs_none", "total")
+# criteria that only mean something when the holdout lies after the training rows (a time split)
+OUT_OF_TIME = ("degradation",)
 METRICS = ("roc_auc", "pr_auc", "log_loss", "brier", "positive_rate", "roc_auc_ovr", "accuracy", "macro_f1",
            "rmse", "mae", "r2")
 
@@ -50,11 +52,14 @@ def criteria(card: dict[str, Any]) -> dict[str, float | None]:
     return flat
 
 
-def bless(values: dict[str, Any], thresholds: dict[str, dict[str, float]] | None) -> tuple[bool, list[str]]:
+def bless(values: dict[str, Any], thresholds: dict[str, dict[str, float]] | None,
+          unmeasurable: dict[str, str] | None = None) -> tuple[bool, list[str]]:
     """Absolute rules {criterion: {min: x} | {max: y}} against a flat criteria dict; returns failed rules.
 
-    A criterion nobody could measure fails ("not measured"); a name that is no criterion at all is a
-    config error naming the close matches, so a typo never silently passes.
+    A criterion nobody could measure fails ("not measured"), except one that *cannot* be measured
+    under this evaluation (`unmeasurable`: criterion -> why, e.g. degradation on a random split),
+    which is reported beside the verdict instead of blocking it; a name that is no criterion at all
+    is a config error naming the close matches, so a typo never silently passes.
     """
     failed = []
     known = set(values) | set(DERIVED) | set(METRICS) | {f"cv_{m}" for m in METRICS}
@@ -66,6 +71,8 @@ def bless(values: dict[str, Any], thresholds: dict[str, dict[str, float]] | None
         if not isinstance(rule, dict) or not set(rule) <= {"min", "max"} or not rule:
             raise MlbpError("a blessing rule is {min: x} and/or {max: y}", key=f"evaluation.thresholds.{name}",
                             expected="{min: number} | {max: number}", got=rule)
+        if name in (unmeasurable or {}):
+            continue
         value = values.get(name)
         if value is None or (isinstance(value, float) and math.isnan(value)):
             failed.append(f"{name}: not measured")

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from mlbp.engine.errors import MlbpError
 from mlbp.engine.stage import Stage, StageContext
 from mlbp.io import read_frame, read_json, write_json
-from mlbp.stacks.blessing import bless, champion_rule, criteria
+from mlbp.stacks.blessing import OUT_OF_TIME, bless, champion_rule, criteria
 from mlbp.stacks.business import business_summary, lift_curve, profit_curve, row_values
 from mlbp.stacks.features import to_model_frame
 from mlbp.stacks.metrics import PRIMARY, QUALITY, score_model
@@ -150,7 +150,10 @@ class Evaluate(Stage):
         cv["seconds"] = round(time.perf_counter() - t0, 3)
         card["cv"] = cv
         cv_primary = cv["summary"].get(primary, {}).get("mean")
-        if cv_primary is not None and holdout.get(primary) is not None:
+        unmeasurable = self._out_of_time_unmeasurable()
+        if unmeasurable:  # a CV -> holdout drop on a shuffle says nothing about later data
+            card["degradation"] = {"metric": primary, "drop": None, "not_measurable": unmeasurable["degradation"]}
+        elif cv_primary is not None and holdout.get(primary) is not None:
             drop = cv_primary - holdout[primary] if higher else holdout[primary] - cv_primary
             card["degradation"] = {"metric": primary, "cv": cv_primary, "holdout": holdout[primary], "drop": drop,
                                    "relative": drop / abs(cv_primary) if cv_primary else None}
@@ -177,8 +180,9 @@ class Evaluate(Stage):
         card["weights"] = s["weights"]
         card["total"] = weighted_total(card["subscores"], s["weights"])
         values = criteria(card)
-        blessed, failed = bless(values, self.thresholds)
+        blessed, failed = bless(values, self.thresholds, unmeasurable)
         card["criteria"] = values
+        card["not_measurable"] = {k: why for k, why in unmeasurable.items() if k in self.thresholds}
         self._champion(card, df, failed, ctx.run_dir)
         card["blessed"] = not failed
         card["failed_rules"] = failed
@@ -189,6 +193,14 @@ class Evaluate(Stage):
         write_json(card, out, "scorecard.json")
         ctx.note(**{primary: round(holdout.get(primary, float("nan")), 4), "total": card["total"],
                     "blessed": card["blessed"], "failed": len(failed)})
+
+    def _out_of_time_unmeasurable(self) -> dict[str, str]:
+        """Criteria that need a holdout later than the training rows, when the split has no time order."""
+        if self.split is None or self.split.ordered:
+            return {}
+        why = (f"not measurable without a time order: the {self.split.name} split's holdout is not later than "
+               "the training rows")
+        return dict.fromkeys(OUT_OF_TIME, why)
 
     def _binary(self, card: dict[str, Any], s: dict[str, Any], train_rows: Any, oof_y: np.ndarray,
                 oof: np.ndarray, df: Any, y: np.ndarray, scores: np.ndarray, plots: dict[str, Any]) -> None:

@@ -84,6 +84,46 @@ def test_init_needs_a_target(project_dir):
     tickets(200).to_csv(project_dir / "t.csv", index=False)
     assert main(["init", "proj", str(project_dir / "t.csv")]) == 1
     assert main(["init", "proj", str(project_dir / "t.csv"), "target=nope"]) == 1
-    tickets(200).drop(columns=["opened_on"]).to_csv(project_dir / "undated.csv", index=False)
-    assert main(["init", "proj", str(project_dir / "undated.csv"), "target=escalated"]) == 1  # needs a date column
+    assert main(["init", "proj", str(project_dir / "t.csv"), "target=escalated", "time_column=nope"]) == 1
     assert not (project_dir / "proj").exists()  # nothing half-written
+
+
+def test_init_on_a_table_with_no_date_runs_end_to_end(project_dir, capsys):
+    """0/1 labels, no timestamp: init picks the stratified split, says why, and the whole pipeline
+    runs with no hand edit; out-of-time rules are reported as not measurable, never computed."""
+    tickets(3000).drop(columns=["opened_on", "resolution_hours"]).to_csv(project_dir / "undated.csv", index=False)
+    assert main(["init", "proj", str(project_dir / "undated.csv"), "target=escalated"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "split: stratified, because no date column" in out
+    conf = project_dir / "proj" / "conf"
+    project = (conf / "local" / "project.yaml").read_text()
+    assert "override /split: stratified" in project and "# why: no date column" in project
+    assert "`stratified` split, because no date column" in (project_dir / "proj" / "README.md").read_text()
+    assert yaml.safe_load(project)["time_column"] is None
+    assert main(["--config-dir", str(conf), "stack.params.n_estimators=60",
+                 "+evaluation.thresholds.degradation.max=0.05"]) == 0
+    run = _latest_run(project_dir)
+    assert run["stages"]["split"]["facts"]["strategy"] == "stratified"
+    card = json.loads((project_dir / ".mlbp/store/objects" / run["artifacts"]["scorecard"] / "scorecard.json")
+                      .read_text())
+    assert card["degradation"]["drop"] is None and "not measurable" in card["degradation"]["not_measurable"]
+    assert set(card["not_measurable"]) == {"degradation"} and card["blessed"] is True
+    assert card["cv"]["fold_strategy"] == "stratified" and card["subscores"]["robustness"] is None
+    report = sorted(project_dir.glob("outputs/*/*/report.html"))[-1].read_text()
+    assert "not measurable without a time order" in report
+
+
+def test_init_with_a_partial_last_month_runs_end_to_end(project_dir, capsys):
+    """The newest month holds a few rows only: init picks the time split, and the holdout is the
+    last full month with the partial one, not the partial month alone."""
+    df = tickets(3000)
+    df.loc[df.index[-30:], "opened_on"] = "2026-07-01 00:30"  # 30 rows in a month that just began
+    df.to_csv(project_dir / "tickets.csv", index=False)
+    assert main(["init", "proj", str(project_dir / "tickets.csv"), "target=escalated"]) == 0
+    assert "split: time, because 'opened_on' spans 6 months" in " ".join(capsys.readouterr().out.split())
+    conf = project_dir / "proj" / "conf"
+    assert main(["--config-dir", str(conf), "stack.params.n_estimators=60"]) == 0
+    run = _latest_run(project_dir)
+    info = json.loads((project_dir / ".mlbp/store/objects" / run["artifacts"]["holdout"] / "split.json").read_text())
+    assert info["partial_period"]["period"] == "2026-07" and info["holdout_rows"] >= 1000
+    assert run["stages"]["evaluate"]["facts"]["blessed"] is True
