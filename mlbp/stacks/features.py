@@ -25,7 +25,10 @@ def feature_columns(df: pd.DataFrame, target: str, exclude: list[str] | None = N
 
 
 def to_model_frame(df: pd.DataFrame, numeric: list[str], categorical: list[str]) -> pd.DataFrame:
-    """Numeric columns as float64 (nullable ints become NaN), categoricals as object strings."""
+    """Numeric columns as float64 (nullable ints become NaN), categoricals as object strings with
+    NaN for missing: one representation, whatever the reader (None from JSON, NaN from Parquet,
+    pd.NA from nullable strings)."""
+    import numpy as np
     import pandas as pd
 
     out = pd.DataFrame(index=df.index)
@@ -37,5 +40,5 @@ def to_model_frame(df: pd.DataFrame, numeric: list[str], categorical: list[str])
             out[c] = pd.to_numeric(col, errors="coerce").astype("float64")
     for c in categorical:
         col = df[c].astype(object)
-        out[c] = col.where(col.notna(), None)
+        out[c] = col.mask(col.isna(), np.nan)
     return out

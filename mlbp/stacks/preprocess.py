@@ -15,6 +15,28 @@ import pandas as pd
 from mlbp.engine.errors import MlbpError
 
 NUMERIC = ("passthrough", "impute", "impute_scale")
+
+
+def numbers_as_float(X: Any) -> Any:
+    """Numeric columns as float64 with NaN for missing (nullable Int64 / boolean columns carry pd.NA,
+    which scikit-learn's arrays cannot hold): the first numeric step, inside the fitted model."""
+    if isinstance(X, pd.DataFrame):
+        return X.apply(lambda c: pd.to_numeric(c, errors="coerce")).astype("float64")
+    return np.asarray(pd.DataFrame(np.asarray(X, dtype=object)).apply(pd.to_numeric, errors="coerce"),
+                      dtype="float64")
+
+
+def missing_as_nan(X: Any) -> Any:
+    """Every missing marker in text columns (None, pd.NA, NaT, NaN) as np.nan, the one value the
+    imputers treat as missing. The first step of every categorical encoding, inside the fitted
+    model: a frame read from Parquet (NaN), from JSON (None) or built in a notebook (pd.NA) gets
+    the same answer, with or without mlbp's own readers in front."""
+    if isinstance(X, pd.DataFrame):
+        out = X.astype(object)
+        return out.mask(out.isna(), np.nan)
+    arr = np.array(X, dtype=object)
+    arr[pd.isna(arr)] = np.nan
+    return arr
 CATEGORICAL = ("onehot", "ordinal", "native")
 
 
@@ -97,23 +119,27 @@ class Preprocess:
         from sklearn.compose import ColumnTransformer
         from sklearn.impute import SimpleImputer
         from sklearn.pipeline import Pipeline
-        from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+        from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler
 
         self.check()
+        floats = ("numbers", FunctionTransformer(numbers_as_float, feature_names_out="one-to-one"))
         if self.numeric == "passthrough":
-            num: Any = "passthrough"
+            num: Any = Pipeline([floats])
         elif self.numeric == "impute":
-            num = SimpleImputer(strategy="median")
+            num = Pipeline([floats, ("impute", SimpleImputer(strategy="median"))])
         else:
-            num = Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())])
+            num = Pipeline([floats, ("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())])
+        missing = FunctionTransformer(missing_as_nan, feature_names_out="one-to-one")
         if self.categorical == "onehot":
             cat: Any = Pipeline([
+                ("missing", missing),
                 ("impute", SimpleImputer(strategy="constant", fill_value="__missing__")),
                 ("encode", OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=self.min_frequency,
                                          sparse_output=False)),
             ])
         elif self.categorical == "ordinal":
             cat = Pipeline([
+                ("missing", missing),
                 ("impute", SimpleImputer(strategy="constant", fill_value="__missing__")),
                 ("encode", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1,
                                           encoded_missing_value=-1)),

@@ -107,6 +107,10 @@ class CompiledModel:
             return None, str(exc)
         except Exception as exc:  # noqa: BLE001 - a preprocessing the probe cannot read: serve the pipeline
             return None, f"preprocessing could not be probed: {type(exc).__name__}: {exc}"
+        if getattr(est, "_preprocessor", None) is not None:
+            # HistGradientBoosting with native categories re-encodes its own input from category
+            # values: a float matrix of codes fails inside it, so the plain pipeline serves
+            return None, f"{type(est).__name__} re-encodes its categorical input itself"
         feature_order = numeric + categorical
         order = [feature_order.index(n) for n in names]
         predict_raw, kind = _raw_predictor(est, sig["task"], threads, trees)
