@@ -191,10 +191,14 @@ def init(cfg: DictConfig, args: list[str]) -> int:
                       time_column=str(cfg.time_column) if "time_column" in explicit else None,
                       id_column=str(cfg.id_column) if "id_column" in explicit else None,
                       team=str(cfg.team) if "team" in explicit else "data-science",
-                      split=_option(cfg, "split") if "split" in explicit else None)
+                      split=_option(cfg, "split") if "split" in explicit else None,
+                      positive=cfg.positive_label if "positive_label" in explicit else None)
     print(f"project {chosen['name']}: task={chosen['task']}, time column={chosen['time_column']}, "
           f"excluded={chosen['exclude']}, pii={chosen['pii']}")
     print(f"split: {chosen['split']}, because {chosen['split_reason']}")
+    if chosen["positive"] is not None:
+        print(f"positive class: {chosen['positive']!r}, {chosen['positive_rule']} "
+              "(probability is about it; change with positive_label=...)")
     print(f"run it with:  mlbp --config-dir {chosen['conf']}")
     return 0
 

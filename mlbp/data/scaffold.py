@@ -19,6 +19,7 @@ import yaml
 
 from mlbp.contracts.infer import contract_yaml, infer_contract, looks_like_dates
 from mlbp.data.choose_split import choose_split
+from mlbp.data.labels import Labels
 from mlbp.data.sources import CsvSource, ParquetSource
 from mlbp.engine.errors import MlbpError, Reason
 
@@ -52,7 +53,7 @@ def _source(path: Path, name: str) -> tuple[dict[str, Any], pd.DataFrame]:
 
 def scaffold(folder: str | Path, data_path: str | Path, target: str, task: str | None = None,
              time_column: str | None = None, id_column: str | None = None, team: str = "data-science",
-             split: str | None = None) -> dict[str, Any]:
+             split: str | None = None, positive: Any = None) -> dict[str, Any]:
     """Write the project; returns what was chosen (task, time column, excluded columns, files)."""
     folder, data_path = Path(folder), Path(data_path).expanduser().resolve()
     name = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in data_path.stem).strip("_") or "dataset"
@@ -76,6 +77,7 @@ def scaffold(folder: str | Path, data_path: str | Path, target: str, task: str |
                             expected=times or "a column of dates", got=None,
                             fix="pass time_column=<column>, or let init choose the split")
         chosen_split, split_reason = split, "chosen on the command line"
+    labels = Labels.learn(df[target], task, positive, where=target) if task == "binary" else None
     contract = infer_contract(df, name, target)
     pii = [c for c, s in contract["columns"].items() if s.get("pii")]
     keys = [c for c, s in contract["columns"].items() if s.get("unique") and c != target]
@@ -91,7 +93,8 @@ def scaffold(folder: str | Path, data_path: str | Path, target: str, task: str |
     overrides.append({"override /split": chosen_split})
     # the packaged stacks name an estimator per task (see conf/stack), so `task` alone picks a regressor
     project = {"defaults": overrides,
-               "project": name.replace("_", "-"), "target": target, "task": task, "id_column": id_column,
+               "project": name.replace("_", "-"), "target": target, "task": task,
+               **({"positive_label": labels.positive} if labels else {}), "id_column": id_column,
                "time_column": time_column, "team": team}
     (conf / "local" / "project.yaml").write_text(
         f"# @package _global_\n# Project {name}: its choices over the packaged defaults. Run with:  {run_cmd}\n"
@@ -121,6 +124,7 @@ def scaffold(folder: str | Path, data_path: str | Path, target: str, task: str |
                                               conf))
     return {"name": name, "task": task, "time_column": time_column, "id_column": id_column, "exclude": exclude,
             "split": chosen_split, "split_reason": split_reason,
+            "positive": labels.positive if labels else None, "positive_rule": labels.rule if labels else None,
             "pii": pii, "conf": str(conf), "rows": len(df)}
 
 

@@ -30,7 +30,7 @@ def signature(info: dict[str, Any], contract_columns: dict[str, Any], train) -> 
         inputs[col] = {"kind": "categorical", "dtype": "str", "categories": [str(c) for c in cats],
                        "nullable": bool(spec.get("nullable", train[col].isna().any()))}
     return {"task": info["task"], "numeric": info["numeric"], "categorical": info["categorical"],
-            "classes": info.get("classes"), "inputs": inputs}
+            "classes": info.get("classes"), "labels": info.get("labels"), "inputs": inputs}
 
 
 def output_schema(info: dict[str, Any], threshold: float | None) -> dict[str, Any]:
@@ -39,7 +39,8 @@ def output_schema(info: dict[str, Any], threshold: float | None) -> dict[str, An
     if task == "regression":
         cols = {"prediction": {"dtype": "float", "meaning": "predicted value"}}
     elif task == "binary":
-        cols = {"probability": {"dtype": "float", "meaning": "probability of class 1"},
+        positive = (info.get("labels") or {}).get("positive", 1)
+        cols = {"probability": {"dtype": "float", "meaning": f"probability of class {positive!r}"},
                 "prediction": {"dtype": "int", "meaning": f"1 when probability >= threshold ({threshold})"}}
     else:
         cols = {f"probability_{c}": {"dtype": "float", "meaning": f"probability of class {c}"}

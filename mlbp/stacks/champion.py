@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from mlbp.data.labels import Labels
 from mlbp.engine.errors import MlbpError
 from mlbp.stacks.metrics import metrics_for
 from mlbp.stacks.predict import predict_frame
@@ -55,8 +56,8 @@ def champion_scores(name: str, db: str, root: str, holdout: pd.DataFrame, target
     try:
         bundle = load(version["path"])
         sig = bundle.signature
-        y = holdout[target].to_numpy()
-        y = y.astype(float) if task == "regression" else y.astype("int64")
+        y = holdout[target].to_numpy(dtype=float) if task == "regression" else \
+            Labels.from_info(sig).encode(holdout[target], f"holdout {target}")
         pred = predict_frame(bundle.model, sig, holdout)
         if task == "regression":
             scores = pred["prediction"].to_numpy(dtype=float)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from mlbp.data.labels import Labels
 from mlbp.stacks.build import build_pipeline, thread_limit
 from mlbp.stacks.features import feature_columns, to_model_frame
 from mlbp.stacks.metrics import metrics_for
@@ -41,7 +42,7 @@ def scores_of(model: Any, X: pd.DataFrame, task: str) -> np.ndarray:
 
 def cross_validate(stack: dict[str, Any], df: pd.DataFrame, target: str, task: str, exclude: list[str],
                    seeds: list[int], folds: int = 3, max_rows: int | None = None,
-                   splitter: SplitStrategy | None = None) -> dict[str, Any]:
+                   splitter: SplitStrategy | None = None, labels: Labels | None = None) -> dict[str, Any]:
     """Fit the stack on every (seed, fold); return per-fold metrics, their spread, and the
     out-of-fold scores of the first seed (used to choose the threshold and check calibration
     without touching the holdout). With a split strategy, its folds (time-ordered, stratified or
@@ -50,8 +51,10 @@ def cross_validate(stack: dict[str, Any], df: pd.DataFrame, target: str, task: s
         df = df.sample(n=max_rows, random_state=seeds[0]).sort_index()
     numeric, categorical = feature_columns(df, target, exclude)
     X = to_model_frame(df, numeric, categorical)
-    y = df[target].to_numpy()
-    y = y.astype("int64") if task != "regression" else y.astype(float)
+    if task == "regression":
+        y = df[target].to_numpy(dtype=float)
+    else:  # the model's own encoding, so fold metrics speak of the same positive class
+        y = (labels or Labels.learn(df[target], task, where=target)).encode(df[target], target)
     runs: list[dict[str, Any]] = []
     oof: np.ndarray | None = None
     for s_i, seed in enumerate(seeds):

@@ -15,6 +15,7 @@ import math
 import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from mlbp.data.labels import Labels
 from mlbp.engine.errors import MlbpError
 from mlbp.engine.stage import Stage, StageContext
 from mlbp.io import read_frame, read_json, write_json
@@ -133,19 +134,20 @@ class Evaluate(Stage):
         task = self.task
         primary, higher = PRIMARY[task]
         X = to_model_frame(df, info["numeric"], info["categorical"])
-        y = df[self.target].to_numpy()
-        y = y.astype(float) if task == "regression" else y.astype("int64")
+        labels = Labels.from_info(info) if task != "regression" else None
+        y = labels.encode(df[self.target], f"holdout {self.target}") if labels else \
+            df[self.target].to_numpy(dtype=float)
         holdout, scores = score_model(model, X, y, task)
         card: dict[str, Any] = {"stack": info["stack"], "task": task, "target": self.target, "holdout": holdout,
                                 "holdout_rows": len(df), "train_rows": len(train), "primary_metric": primary,
                                 "higher_is_better": higher, "primary": holdout.get(primary),
                                 "train_seconds": info.get("train_seconds"), "threshold": None,
-                                "classes": info.get("classes")}
+                                "classes": info.get("classes"), "labels": info.get("labels")}
 
         # validity + stability: the same folds and seeds for every candidate
         t0 = time.perf_counter()
         cv = cross_validate(self.stack, train, self.target, task, self.exclude, [int(x) for x in s["cv"]["seeds"]],
-                            int(s["cv"]["folds"]), s["cv"].get("max_rows"), self.split)
+                            int(s["cv"]["folds"]), s["cv"].get("max_rows"), self.split, labels)
         oof, oof_y, oof_index = cv.pop("oof"), cv.pop("oof_y"), cv.pop("oof_frame_index")
         cv["seconds"] = round(time.perf_counter() - t0, 3)
         card["cv"] = cv
