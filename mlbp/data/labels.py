@@ -65,6 +65,7 @@ class Labels:
         self.positive = _plain(positive) if positive is not None else None
         self.rule = rule
         self._codes = {label_key(c): i for i, c in enumerate(self.classes)}
+        self._table: np.ndarray | None = None
 
     @classmethod
     def learn(cls, y: pd.Series, task: str, positive: Any = None, where: str = "target") -> Labels:
@@ -112,13 +113,46 @@ class Labels:
                             key="target", expected=self.classes, got=unknown)
         return codes.to_numpy(dtype=np.int64)
 
+    def codes_or_unknown(self, y: Any) -> np.ndarray:
+        """Labels -> int64 codes, -1 for a label the model does not know (feedback may hold typos)."""
+        import numpy as np
+        import pandas as pd
+
+        keys = pd.Series(np.asarray(y, dtype=object)).map(lambda v: None if v is None or v != v else label_key(v))
+        return keys.map(self._codes).fillna(-1).to_numpy(dtype=np.int64)
+
+    def knows(self, value: Any) -> bool:
+        return label_key(value) in self._codes
+
     def decode(self, codes: Any) -> np.ndarray:
-        """int codes -> the user's labels (an object array; ints stay ints)."""
+        """int codes -> the user's labels: an int64, bool or float array when the labels are those,
+        else an object array of Python strings (what JSON encoders and Parquet writers take)."""
         import numpy as np
 
+        return self.table()[np.asarray(codes, dtype=np.int64)]
+
+    def table(self) -> np.ndarray:
+        if self._table is None:
+            self._table = self._make_table()
+        return self._table
+
+    def _make_table(self) -> np.ndarray:
+        import numpy as np
+
+        if all(isinstance(c, bool) for c in self.classes):
+            return np.asarray(self.classes, dtype=bool)
+        if all(isinstance(c, int) and not isinstance(c, bool) for c in self.classes):
+            return np.asarray(self.classes, dtype=np.int64)
+        if all(isinstance(c, int | float) and not isinstance(c, bool) for c in self.classes):
+            return np.asarray(self.classes, dtype=np.float64)
         table = np.empty(len(self.classes), dtype=object)
-        table[:] = self.classes
-        return table[np.asarray(codes, dtype=np.int64)]
+        table[:] = [str(c) for c in self.classes]
+        return table
+
+    def dtype(self) -> str:
+        """The answer's type for schemas: int | bool | float | str."""
+        kind = self.table().dtype.kind
+        return {"i": "int", "b": "bool", "f": "float"}.get(kind, "str")
 
     def to_dict(self) -> dict[str, Any]:
         return {"classes": self.classes, "positive": self.positive, "rule": self.rule}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from mlbp.data.labels import Labels
 from mlbp.data.profile import profile_frame
 from mlbp.engine.stage import Stage, StageContext
 from mlbp.io import read_frame, read_json, write_frame, write_json
@@ -39,13 +40,16 @@ def output_schema(info: dict[str, Any], threshold: float | None) -> dict[str, An
     if task == "regression":
         cols = {"prediction": {"dtype": "float", "meaning": "predicted value"}}
     elif task == "binary":
-        positive = (info.get("labels") or {}).get("positive", 1)
+        labels = Labels.from_info(info)
+        negative, positive = labels.classes
         cols = {"probability": {"dtype": "float", "meaning": f"probability of class {positive!r}"},
-                "prediction": {"dtype": "int", "meaning": f"1 when probability >= threshold ({threshold})"}}
+                "prediction": {"dtype": labels.dtype(), "meaning": f"{positive!r} when probability >= threshold "
+                                                                    f"({threshold}), else {negative!r}"}}
     else:
-        cols = {f"probability_{c}": {"dtype": "float", "meaning": f"probability of class {c}"}
-                for c in info.get("classes") or []}
-        cols["prediction"] = {"dtype": "int", "meaning": "the most probable class"}
+        labels = Labels.from_info(info)
+        cols = {f"probability_{c}": {"dtype": "float", "meaning": f"probability of class {c!r}"}
+                for c in labels.classes}
+        cols["prediction"] = {"dtype": labels.dtype(), "meaning": "the most probable class"}
     return {"task": task, "columns": cols}
 
 

@@ -14,22 +14,26 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlbp.data.labels import Labels, label_key
 from mlbp.monitor.window import Window
 
 LOWER_IS_BETTER = {"log_loss", "brier", "rmse", "mae"}
 
 
-def task_metrics(task: str, y: np.ndarray, frame: pd.DataFrame) -> dict[str, float]:
+def task_metrics(task: str, y: np.ndarray, frame: pd.DataFrame, labels: Labels | None = None) -> dict[str, float]:
+    """The evaluation's metrics on labelled rows; labels arrive in the user's own form ("Yes",
+    True, 2) and are encoded by the model's own encoding. Unknown labels are left out."""
     from mlbp.stacks.metrics import classification_metrics, regression_metrics
 
     if task == "regression":
         return regression_metrics(y.astype(float), frame["out.prediction"].to_numpy(dtype=float))
     if task == "binary":
-        return classification_metrics(y.astype(int), frame["out.probability"].to_numpy(dtype=float))
+        codes = (labels or Labels([0, 1], 1)).codes_or_unknown(y)
+        keep = codes >= 0
+        return classification_metrics(codes[keep], frame.loc[keep, "out.probability"].to_numpy(dtype=float))
     prob_cols = [c for c in frame.columns if c.startswith("out.probability_")]
-    classes = [c[len("out.probability_"):] for c in prob_cols]
-    index = {c: i for i, c in enumerate(classes)}
-    yi = np.array([index.get(str(v), -1) for v in y])
+    index = {label_key(c[len("out.probability_"):]): i for i, c in enumerate(prob_cols)}
+    yi = np.array([index.get(label_key(v), -1) for v in y])
     keep = yi >= 0
     return classification_metrics(yi[keep], frame.loc[keep, prob_cols].to_numpy(dtype=float))
 
@@ -52,11 +56,14 @@ class PerformanceMonitor:
 
     def run(self, window: Window) -> dict[str, Any]:
         f = window.frame
-        task = window.manifest.get("signature", {}).get("task", "binary")
+        sig = window.manifest.get("signature", {})
+        task = sig.get("task", "binary")
+        labels = Labels.from_info(sig) if task != "regression" else None
         baseline = {k: v for k, v in (window.manifest.get("metrics") or {}).items() if isinstance(v, int | float)}
-        result: dict[str, Any] = {"task": task, "baseline": baseline, "variants": self._variants(f)}
+        result: dict[str, Any] = {"task": task, "baseline": baseline,
+                                  "variants": self._variants(f, labels if task == "binary" else None)}
         if self.business and task == "binary":
-            self._business_value(f, result["variants"])
+            self._business_value(f, result["variants"], labels)
         labelled = f[f["label"].notna()] if "label" in f.columns and len(f) else f.iloc[0:0]
         served = labelled[~labelled["shadow"].astype(bool)] if len(labelled) else labelled
         result["labelled_rows"] = len(served)
@@ -64,17 +71,20 @@ class PerformanceMonitor:
         if len(served) < self.min_labels:
             result |= {"status": "waiting_for_labels", "degraded": [], "alert": False}
             return result
-        current = task_metrics(task, served["label"].to_numpy(), served)
+        current = task_metrics(task, served["label"].to_numpy(), served, labels)
+        if labels is not None:
+            unknown = int((labels.codes_or_unknown(served["label"].to_numpy()) < 0).sum())
+            result["unknown_labels"] = unknown  # feedback naming no class of the model: left out, counted
         if self.metrics:
             current = {k: v for k, v in current.items() if k in self.metrics}
         drops = {k: degradation(k, baseline[k], v) for k, v in current.items()
                  if k in baseline and not math.isnan(v)}
         degraded = [k for k, limit in self.max_drop.items() if k in drops and drops[k] > float(limit)]
         result |= {"status": "measured", "current": current, "drop": drops, "max_drop": self.max_drop,
-                   "degraded": degraded, "alert": bool(degraded), "by_time": self._by_time(task, served)}
+                   "degraded": degraded, "alert": bool(degraded), "by_time": self._by_time(task, served, labels)}
         return result
 
-    def _by_time(self, task: str, labelled: pd.DataFrame) -> list[dict[str, Any]]:
+    def _by_time(self, task: str, labelled: pd.DataFrame, labels: Labels | None = None) -> list[dict[str, Any]]:
         """Metrics over equal time slices of the window, for the 'performance over time' plot."""
         out = []
         if len(labelled) < 2 * self.min_labels or self.buckets < 2:
@@ -85,12 +95,13 @@ class PerformanceMonitor:
             part = labelled[idx == b]
             if len(part) >= max(self.min_labels // 4, 20):
                 out.append({"start": float(edges[b]), "end": float(edges[b + 1]), "rows": len(part),
-                            **task_metrics(task, part["label"].to_numpy(), part)})
+                            **task_metrics(task, part["label"].to_numpy(), part, labels)})
         return out
 
-    def _business_value(self, f: pd.DataFrame, variants: dict[str, dict[str, Any]]) -> None:
+    def _business_value(self, f: pd.DataFrame, variants: dict[str, dict[str, Any]], labels: Labels | None) -> None:
         """Realised value of each variant's decisions on labelled rows, with the evaluation's value rules:
-        acting (prediction 1) earns if_positive when the label is 1, and always costs per_action."""
+        acting (predicting the positive class) earns if_positive when the label is the positive class,
+        and always costs per_action."""
         from mlbp.stacks.business import row_values, value_columns
 
         cols = value_columns(self.business or {})
@@ -102,15 +113,16 @@ class PerformanceMonitor:
         for variant, part in served.groupby(served["variant"].fillna("default")):
             values = part[needed].rename(columns=lambda c: c[3:]).apply(pd.to_numeric, errors="coerce")
             v_pos, v_neg = row_values(values, self.business or {})
-            acted = part["out.prediction"].to_numpy() == 1
-            y = part["label"].to_numpy(dtype=float) == 1
+            codes = labels or Labels([0, 1], 1)
+            acted = codes.codes_or_unknown(part["out.prediction"].to_numpy()) == 1
+            y = codes.codes_or_unknown(part["label"].to_numpy()) == 1
             value = np.where(acted, np.where(y, v_pos, v_neg), 0.0)
             row = variants.setdefault(str(variant), {})
             row |= {"business_value": float(value.sum()), "business_value_per_request": float(value.mean()),
                     "acted_share": float(acted.mean())}
 
     @staticmethod
-    def _variants(f: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    def _variants(f: pd.DataFrame, labels: Labels | None = None) -> dict[str, dict[str, Any]]:
         """Requests, shadow share, labels and reward (business value) per variant."""
         if not len(f) or "variant" not in f.columns:
             return {}
@@ -126,8 +138,14 @@ class PerformanceMonitor:
                 row |= {"rewards": len(r), "reward_sum": float(r.sum()),
                         "reward_mean": float(r.mean()) if len(r) else None}
             if "label" in part.columns:
-                lab = pd.to_numeric(served["label"], errors="coerce").dropna()
-                row |= {"labels": len(lab), "positive_rate": float(lab.mean()) if len(lab) else None}
+                given = served["label"].dropna()
+                if labels is not None:  # the share of the positive class, whatever its name
+                    codes = labels.codes_or_unknown(given.to_numpy())
+                    rate = float((codes[codes >= 0] == 1).mean()) if (codes >= 0).any() else None
+                else:
+                    numbers = pd.to_numeric(given, errors="coerce").dropna()
+                    rate = float(numbers.mean()) if len(numbers) else None
+                row |= {"labels": len(given), "positive_rate": rate}
             if "latency_ms" in part.columns and len(served):
                 row["latency_p95_ms"] = float(np.percentile(served["latency_ms"].dropna(), 95)) \
                     if served["latency_ms"].notna().any() else None

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from mlbp.data.labels import Labels
 from mlbp.stacks.features import to_model_frame
-
-if TYPE_CHECKING:
-    pass
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -24,11 +22,11 @@ def predict_frame(model: Any, info: dict[str, Any], df: pd.DataFrame, threshold:
     if task == "regression":
         return pd.DataFrame({"prediction": np.asarray(model.predict(X), dtype=float)}, index=df.index)
     proba = np.asarray(model.predict_proba(X), dtype=float)
+    labels = Labels.from_info(info)  # answers in the user's own labels
     if task == "binary":
         t = 0.5 if threshold is None else threshold
-        return pd.DataFrame({"probability": proba[:, 1], "prediction": (proba[:, 1] >= t).astype("int64")},
+        return pd.DataFrame({"probability": proba[:, 1], "prediction": labels.decode(proba[:, 1] >= t)},
                             index=df.index)
-    classes = info.get("classes") or list(range(proba.shape[1]))
-    out = pd.DataFrame({f"probability_{c}": proba[:, i] for i, c in enumerate(classes)}, index=df.index)
-    out["prediction"] = np.asarray(classes)[proba.argmax(axis=1)]
+    out = pd.DataFrame({f"probability_{c}": proba[:, i] for i, c in enumerate(labels.classes)}, index=df.index)
+    out["prediction"] = labels.decode(proba.argmax(axis=1))
     return out

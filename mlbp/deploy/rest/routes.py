@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse, Response
 
+from mlbp.data.labels import Labels, label_key
 from mlbp.deploy.rest.openapi import FEEDBACK_BODY, INVOCATIONS_BODY, PREDICT_BODY, V2_BODY, json_response, responses
 from mlbp.deploy.rest.payloads import parse_json
 from mlbp.deploy.rest.v2_binary import BinaryBody
@@ -34,8 +35,9 @@ def _v2_metadata(server: Server, v: Any) -> dict[str, Any]:
     inputs = [{"name": c, "datatype": v2_numeric.get(sig["inputs"][c].get("dtype"), "FP64")
                if sig["inputs"][c]["kind"] == "numeric" else "BYTES", "shape": [-1]}
               for c in m.checker.features]
-    outputs = [{"name": o, "datatype": "INT64" if o == "prediction" and sig["task"] != "regression"
-                else "FP64", "shape": [-1]} for o in m.outputs]
+    answer = {"int": "INT64", "bool": "BOOL", "float": "FP64"}.get(Labels.from_info(sig).dtype(), "BYTES") \
+        if sig["task"] != "regression" else "FP64"  # the prediction is a label in the user's own type
+    outputs = [{"name": o, "datatype": answer if o == "prediction" else "FP64", "shape": [-1]} for o in m.outputs]
     return {"name": server.variants.model_name, "versions": [str(m.version)], "platform": "mlbp",
             "inputs": inputs, "outputs": outputs,
             "parameters": {"content_type": "pd", "variant": v.name, "fast_path": m.fast_path,
@@ -152,14 +154,22 @@ def add_routes(app: FastAPI, server: Server) -> None:
         if ("label" in doc) == ("reward" in doc):
             raise InputError("send exactly one of 'label' and 'reward'", field="label", status=422)
         value = doc.get("reward", doc.get("label"))
-        if type(value) not in (int, float) and not ("label" in doc and type(value) is str):
-            raise InputError("reward must be a number; label a number or string", field="reward"
-                             if "reward" in doc else "label", status=422)
+        if "reward" in doc and type(value) not in (int, float):
+            raise InputError("reward must be a number", field="reward", status=422)
+        if "label" in doc and type(value) not in (int, float, str, bool):
+            raise InputError("label must be a number, a string or a boolean: the class as in the training data",
+                             field="label", status=422)
         known = server.requests.get(doc["request_id"])
         if known is None:
             raise InputError(f"unknown request id '{doc['request_id']}' (or forgotten: the server keeps the last "
                              f"{server.options.remember_requests})", field="request_id", status=404)
         variant, version, prediction = known
+        sig = server.variants.signature_of(variant)
+        if "label" in doc and sig is not None and sig.get("task") != "regression":
+            labels = Labels.from_info(sig)  # labels arrive in the user's own form: "Yes", true, 2
+            if not labels.knows(value):
+                raise InputError(f"label {value!r} is not a class of this model", field="label", status=422,
+                                 expected=labels.classes, got=value)
         record = {"request_id": doc["request_id"], "time": time.time(), "model": server.variants.model_name,
                   "version": version, "variant": variant}
         if "reward" in doc:
@@ -167,7 +177,7 @@ def add_routes(app: FastAPI, server: Server) -> None:
             reward = float(value)
         else:
             record["label"] = value
-            reward = 1.0 if prediction == value else 0.0
+            reward = 1.0 if label_key(prediction) == label_key(value) else 0.0
         server.sink.write_feedback([record])
         server.router.reward(variant, reward)
         return _json({"ok": True, "variant": variant, "reward": reward})

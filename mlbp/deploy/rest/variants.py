@@ -70,6 +70,11 @@ class Variants:
     def versions(self) -> dict[str, Any]:
         return {n: v.model.version for n, v in self.items.items()}
 
+    def signature_of(self, name: str) -> dict[str, Any] | None:
+        """The serving signature of variant `name` (None once it is gone)."""
+        v = self.items.get(name)
+        return v.model.signature if v is not None else None
+
     def refresh(self) -> list[str]:
         """Check each registry-backed variant's alias; load a moved one beside the old and switch.
         Returns messages about what changed. A bundle that fails to load keeps the old one serving."""

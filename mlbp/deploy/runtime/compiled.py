@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from mlbp.data.labels import Labels
+
 log = logging.getLogger("mlbp.deploy")
 
 UNSEEN = "\x00mlbp-unseen\x00"
@@ -29,14 +31,25 @@ def outputs_from(raw: np.ndarray, sig: dict[str, Any], threshold: float | None) 
     if task == "regression":
         return {"prediction": np.asarray(raw, dtype=float).reshape(-1)}
     raw = np.asarray(raw, dtype=float)
+    labels = _labels(sig)  # answers in the user's own labels
     if task == "binary":
         p1 = raw[:, 1] if raw.ndim == 2 else raw
         t = 0.5 if threshold is None else threshold
-        return {"probability": p1, "prediction": (p1 >= t).astype("int64")}
-    classes = sig.get("classes") or list(range(raw.shape[1]))
-    out = {f"probability_{c}": raw[:, i] for i, c in enumerate(classes)}
-    out["prediction"] = np.asarray(classes)[raw.argmax(axis=1)]
+        return {"probability": p1, "prediction": labels.decode(p1 >= t)}
+    out = {f"probability_{c}": raw[:, i] for i, c in enumerate(labels.classes)}
+    out["prediction"] = labels.decode(raw.argmax(axis=1))
     return out
+
+
+_LABELS: dict[str, Labels] = {}
+
+
+def _labels(sig: dict[str, Any]) -> Labels:
+    """The signature's label encoding, built once per distinct signature (this runs per request)."""
+    key = repr((sig.get("labels"), sig.get("classes"), sig.get("task")))
+    if key not in _LABELS:
+        _LABELS[key] = Labels.from_info(sig)
+    return _LABELS[key]
 
 
 class CompiledModel:
