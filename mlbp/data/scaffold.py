@@ -116,7 +116,7 @@ def scaffold(folder: str | Path, data_path: str | Path, target: str, task: str |
         "classifications": {c: "pii" for c in pii},
         "key_env": "MLBP_MASK_KEY", "key_file": "${paths.state}/mask.key",
     })
-    thresholds = {"binary": {"roc_auc": {"min": 0.6}}, "multiclass": {"accuracy": {"min": 0.0}},
+    thresholds = {"binary": {"roc_auc": {"min": 0.6}}, "multiclass": {"roc_auc_ovr": {"min": 0.6}},
                   "regression": {"r2": {"min": 0.0}}}[task]
     _write(conf / "evaluation" / "local.yaml", f"How candidates are scored and blessed:  {run_cmd}",
            _packaged("evaluation/default.yaml") | {"business": {}, "thresholds": thresholds})

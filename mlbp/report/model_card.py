@@ -40,6 +40,13 @@ def _artifact(lineage: dict[str, Any], slot: str, filename: str) -> dict[str, An
     return _read(Path(store) / "objects" / digest / filename)
 
 
+def _class_rows(report: Any) -> list[dict[str, Any]] | None:
+    """Each class's recall, precision, F1 and holdout rows (the scorecard's per_class)."""
+    if not isinstance(report, dict) or not isinstance(report.get("per_class"), dict):
+        return None
+    return [{"class": name, **vals} for name, vals in report["per_class"].items()]
+
+
 def slice_rows(slices: Any) -> list[dict[str, Any]] | None:
     """Slice metrics in whichever shape the scorecard holds them, as rows with a `slice` column:
     a list of rows; {slice: {metric: value}}; or {column: [{value: ..., metric: ...}, ...]}."""
@@ -128,6 +135,8 @@ def card_data(reg: Registry, name: str, ref: str | int, card_config: dict[str, A
         "primary": {"metric": scorecard.get("primary_metric"), "value": scorecard.get("primary")},
         "blessed": scorecard.get("blessed"), "threshold": info.get("threshold") or manifest.get("threshold"),
         "slices": slice_rows(scorecard.get("slices")),
+        "classes": _class_rows(scorecard.get("per_class")),
+        "labels": scorecard.get("labels") or (info.get("labels") if isinstance(info.get("labels"), dict) else None),
         "business": scorecard.get("business"),
         "calibration": _scalars(scorecard.get("calibration")) or (
             {"brier": (info.get("metrics") or {})["brier"], "note": "Brier score only; no reliability curve recorded"}

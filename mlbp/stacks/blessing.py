@@ -23,7 +23,7 @@ from mlbp.engine.errors import MlbpError
 # criteria a threshold may name besides the task's holdout metrics (see `criteria`)
 DERIVED = ("cv_std", "seed_std", "degradation", "ece", "latency_p50_ms", "latency_p99_ms", "batch_rows_per_s",
            "model_size_mb", "train_seconds", "worst_slice", "profit_at_threshold", "uplift_vs_all",
-           "uplift_vs_none", "total")
+           "uplift_vs_none", "total", "min_class_recall")
 # criteria that only mean something when the holdout lies after the training rows (a time split)
 OUT_OF_TIME = ("degradation",)
 METRICS = ("roc_auc", "pr_auc", "log_loss", "brier", "positive_rate", "roc_auc_ovr", "accuracy", "macro_f1",
@@ -48,6 +48,7 @@ def criteria(card: dict[str, Any]) -> dict[str, float | None]:
         "train_seconds": card.get("train_seconds"), "worst_slice": worst.get(primary) if primary else None,
         "profit_at_threshold": business.get("profit_at_threshold"), "uplift_vs_all": business.get("uplift_vs_all"),
         "uplift_vs_none": business.get("profit_at_threshold"), "total": card.get("total"),
+        "min_class_recall": ((card.get("per_class") or {}).get("worst_recall") or {}).get("recall"),
     }
     return flat
 

@@ -163,6 +163,11 @@ class Evaluate(Stage):
         plots: dict[str, Any] = {}
         if task == "binary":
             self._binary(card, s, train.loc[oof_index], oof_y, oof, df, y, scores, plots)
+        if labels is not None:  # the confusion matrix and each class's recall, in the user's labels
+            from mlbp.stacks.per_class import class_report
+
+            picked = (scores >= card["threshold"]).astype("int64") if task == "binary" else scores.argmax(axis=1)
+            card["per_class"] = class_report(y, picked, labels.classes)
         if s["slices"]["columns"]:
             from mlbp.stacks.slices import slice_metrics
 
@@ -252,24 +257,21 @@ class Evaluate(Stage):
 
     def _plots(self, out: Any, card: dict[str, Any], df: Any, y: np.ndarray, scores: np.ndarray,
                extra: dict[str, Any]) -> list[str]:
-        import numpy as np
 
         from mlbp.stacks import plots
 
         made = []
         task = card["task"]
+        report = card.get("per_class") or {}
         if task == "binary":
             t = card["threshold"]
-            made.append(plots.confusion(out, y, (scores >= t).astype("int64"), [0, 1],
-                                        f"holdout at threshold {t:.3f}"))
+            made.append(plots.confusion(out, report["matrix"], report["labels"], f"holdout at threshold {t:.3f}"))
             if "profit" in extra:
                 made.append(plots.profit(out, *extra["profit"]))
             made.append(plots.lift(out, extra["lift"]))
             made.append(plots.calibration(out, card["calibration"]["curve"], card["calibration"]["ece"]))
         elif task == "multiclass":
-            classes = np.asarray(card.get("classes") or list(range(scores.shape[1])))
-            labels = sorted(set(classes.tolist()) | set(np.unique(y).tolist()))
-            made.append(plots.confusion(out, y, classes[scores.argmax(axis=1)], labels, "holdout (argmax)"))
+            made.append(plots.confusion(out, report["matrix"], report["labels"], "holdout (most probable class)"))
         else:
             made.append(plots.predicted_vs_actual(out, y, scores))
         if card.get("importance"):

@@ -26,11 +26,21 @@ def classification_metrics(y: np.ndarray, proba: np.ndarray) -> dict[str, float]
         }
     labels = list(range(proba.shape[1]))
     return {
-        "roc_auc_ovr": float(skm.roc_auc_score(y, proba, multi_class="ovr", labels=labels)),
+        "roc_auc_ovr": _ovr_auc(y, proba),
         "log_loss": float(skm.log_loss(y, proba, labels=labels)),
         "accuracy": float(skm.accuracy_score(y, proba.argmax(axis=1))),
-        "macro_f1": float(skm.f1_score(y, proba.argmax(axis=1), average="macro")),
+        "macro_f1": float(skm.f1_score(y, proba.argmax(axis=1), labels=labels, average="macro", zero_division=0)),
     }
+
+
+def _ovr_auc(y: np.ndarray, proba: np.ndarray) -> float:
+    """One-vs-rest ROC AUC, macro-averaged over the classes present: with 15 classes a fold or a
+    holdout often lacks a rare one, for which no AUC exists (scikit-learn then refuses outright)."""
+    import numpy as np
+    from sklearn.metrics import roc_auc_score
+
+    aucs = [roc_auc_score(y == k, proba[:, k]) for k in range(proba.shape[1]) if 0 < np.sum(y == k) < len(y)]
+    return float(np.mean(aucs)) if aucs else float("nan")
 
 
 def regression_metrics(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:

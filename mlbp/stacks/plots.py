@@ -25,19 +25,20 @@ def _save(fig: Any, folder: Path, name: str) -> str:
     return name
 
 
-def confusion(folder: Path, y: np.ndarray, pred: np.ndarray, labels: list[Any], title: str) -> str:
+def confusion(folder: Path, matrix: list[list[int]], labels: list[Any], title: str) -> str:
+    """A confusion matrix already counted (see per_class.class_report), rows actual, columns predicted."""
     plt = _plt()
+    m = np.asarray(matrix, dtype=int)
     k = len(labels)
-    m = np.zeros((k, k), dtype=int)
-    index = {v: i for i, v in enumerate(labels)}
-    for a, b in zip(y, pred, strict=True):
-        m[index[a], index[b]] += 1
-    fig, ax = plt.subplots(figsize=(3.6, 3.2))
+    size = max(3.6, 0.45 * k + 1.5)  # 15 classes stay readable
+    fig, ax = plt.subplots(figsize=(size, size * 0.9))
     ax.imshow(m, cmap="Blues")
-    for i in range(k):
-        for j in range(k):
-            ax.text(j, i, f"{m[i, j]:,}", ha="center", va="center", color="black" if m[i, j] < m.max() / 2 else "white")
-    ax.set_xticks(range(k), [str(v) for v in labels])
+    if k <= 20:
+        for i in range(k):
+            for j in range(k):
+                ax.text(j, i, f"{m[i, j]:,}", ha="center", va="center", fontsize=8 if k > 6 else 10,
+                        color="black" if m[i, j] < m.max() / 2 else "white")
+    ax.set_xticks(range(k), [str(v) for v in labels], rotation=45 if k > 6 else 0)
     ax.set_yticks(range(k), [str(v) for v in labels])
     ax.set_xlabel("predicted")
     ax.set_ylabel("actual")
