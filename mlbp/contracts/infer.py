@@ -85,6 +85,8 @@ def contract_yaml(contract: dict[str, Any], header: str) -> str:
         f"name: {contract['name']}",
         f"max_quarantine_share: {contract['max_quarantine_share']}   # more failing rows than this fails the run",
         f"strict: {str(contract['strict']).lower()}                  # true: extra columns fail",
+        f"empty_is_missing: {str(contract.get('empty_is_missing', False)).lower()}        "
+        "# true: empty or blank text is a missing value (train, serve, batch alike)",
         "checks: " + yaml.safe_dump(contract["checks"], default_flow_style=True, width=1000).strip(),
         "columns:",
     ]

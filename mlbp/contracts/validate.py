@@ -82,6 +82,26 @@ def find_failures(df: pd.DataFrame, schema: pa.DataFrameSchema, coerce_limit: fl
     return accepted.reset_index(drop=True), cases.sort_values(["row", "column"], kind="stable").reset_index(drop=True)
 
 
+def empty_as_missing(df: pd.DataFrame, columns: dict[str, dict[str, Any]]) -> dict[str, int]:
+    """In place: empty or blank text in the contract's text columns becomes missing (contract option
+    `empty_is_missing`), the same missing every stack, the server and the batch scorer see.
+    Returns how many values each column had."""
+    import pandas as pd
+
+    counts = {}
+    for c, spec in columns.items():
+        if c not in df.columns or spec.get("dtype", "str") not in ("str", "category"):
+            continue
+        col = df[c]
+        if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+            continue
+        blank = col.notna() & col.astype(str).str.strip().eq("")
+        if blank.any():
+            df[c] = col.astype(object).mask(blank, None)
+            counts[c] = int(blank.sum())
+    return counts
+
+
 def _isna(v: Any) -> bool:
     import pandas as pd
 
@@ -141,8 +161,9 @@ class Validate(Stage):
     def __init__(self, columns: dict[str, dict[str, Any]], checks: dict[str, Any] | None = None,
                  max_quarantine_share: float = 0.05, strict: bool | str = False, name: str = "contract",
                  governance: dict[str, Any] | None = None, team: str | None = None,
-                 coerce_limit: float = 0.5) -> None:
+                 coerce_limit: float = 0.5, empty_is_missing: bool = False) -> None:
         self.columns = columns
+        self.empty_is_missing = bool(empty_is_missing)
         self.checks = checks or {}
         self.max_quarantine_share = max_quarantine_share
         self.strict = strict
@@ -155,6 +176,7 @@ class Validate(Stage):
         import pandas as pd
 
         raw = read_frame(ctx.input("raw"))
+        emptied = empty_as_missing(raw, self.columns) if self.empty_is_missing else {}
         unparsed = (read_frame(ctx.input("raw"), UNPARSED_FILE) if (ctx.input("raw") / UNPARSED_FILE).exists()
                     else pd.DataFrame(columns=["line", "text", "reason"]))
         policy = Policy.from_spec(self.governance, classifications(self.columns))
@@ -177,6 +199,7 @@ class Validate(Stage):
         summary = {"contract": self.name, "rows_in": n_in, "rows_accepted": n_ok, "rows_quarantined": n_bad,
                    "rows_unparseable": len(unparsed), "quarantine_share": round(share, 6),
                    "top_reasons": top_reasons(cases, len(unparsed)), "team": team or None,
+                   "empty_as_missing": emptied,
                    "governed_columns": ({c: r for c, r in policy.decisions(team, raw.columns).items() if r != "allow"}
                                         if policy.enabled else {})}
         if share > self.max_quarantine_share:

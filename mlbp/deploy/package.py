@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     pass
 
 
-def signature(info: dict[str, Any], contract_columns: dict[str, Any], train) -> dict[str, Any]:
+def signature(info: dict[str, Any], contract_columns: dict[str, Any], train, empty_is_missing: bool = False
+              ) -> dict[str, Any]:
     """Input signature: per feature its kind, dtype, whether nulls are allowed, and the categories."""
     inputs = {}
     for col in info["numeric"]:
@@ -31,7 +32,8 @@ def signature(info: dict[str, Any], contract_columns: dict[str, Any], train) -> 
         inputs[col] = {"kind": "categorical", "dtype": "str", "categories": [str(c) for c in cats],
                        "nullable": bool(spec.get("nullable", train[col].isna().any()))}
     return {"task": info["task"], "numeric": info["numeric"], "categorical": info["categorical"],
-            "classes": info.get("classes"), "labels": info.get("labels"), "inputs": inputs}
+            "classes": info.get("classes"), "labels": info.get("labels"), "inputs": inputs,
+            "empty_is_missing": bool(empty_is_missing)}  # the contract's rule, kept for serving and batch
 
 
 def output_schema(info: dict[str, Any], threshold: float | None) -> dict[str, Any]:
@@ -108,7 +110,7 @@ class Package(Stage):
         golden_in = golden_in[[c for c in [self.id_column, *features] if c]].reset_index(drop=True)
         golden = golden_in.join(predict_frame(model, info, golden_in, card.get("threshold")).add_prefix("expected_"))
         write_frame(golden, out, "golden.parquet")
-        sig = signature(info, self.contract.get("columns", {}), train)
+        sig = signature(info, self.contract.get("columns", {}), train, bool(self.contract.get("empty_is_missing")))
         manifest = write_manifest(out, {
             "name": self.name, "stack": info["stack"], "target": self.target, "id_column": self.id_column,
             "signature": sig, "outputs": output_schema(info, card.get("threshold")),

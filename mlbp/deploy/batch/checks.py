@@ -92,7 +92,7 @@ def check_batch(batch: Any, checker: InputChecker) -> CheckedBatch:
                 out.fail(~present, f"{c}: null is not allowed")
             out.numeric[c] = vals
         else:
-            codes = _codes(batch.column(c), n, c, out)
+            codes = _codes(batch.column(c), n, c, out, checker.empty_is_missing)
             present = codes.index >= 0
             allowed = checker.allowed[c]
             if allowed and codes.values:
@@ -136,7 +136,7 @@ def _numbers(col: Any, n: int, c: str, present: np.ndarray, out: CheckedBatch) -
     return np.full(n, np.nan)
 
 
-def _codes(col: Any, n: int, c: str, out: CheckedBatch) -> Codes:
+def _codes(col: Any, n: int, c: str, out: CheckedBatch, empty_is_missing: bool = False) -> Codes:
     """A categorical column as (distinct strings, index per row); anything but text fails its rows."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -153,7 +153,8 @@ def _codes(col: Any, n: int, c: str, out: CheckedBatch) -> Codes:
         return Codes([], np.full(n, -1, dtype=np.int64))
     values = col.dictionary.to_pylist()
     index = col.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-    if None in values:  # a null dictionary entry is a missing value
-        nulls = np.array([v is None for v in values] + [True])
+    blank = [v is None or (empty_is_missing and not v.strip()) for v in values]
+    if any(blank):  # a null dictionary entry (or, by the contract's rule, blank text) is a missing value
+        nulls = np.array([*blank, True])
         index[nulls[index]] = -1
     return Codes(values, index)

@@ -48,6 +48,7 @@ class InputChecker:
         self.features: list[str] = list(signature["numeric"]) + list(signature["categorical"])
         self.specs: dict[str, dict[str, Any]] = signature["inputs"]
         self.allowed = {c: frozenset(self.specs[c].get("categories") or ()) for c in signature["categorical"]}
+        self.empty_is_missing = bool(signature.get("empty_is_missing"))  # the contract's rule for "" and blanks
 
     # ---- rows (the server) -------------------------------------------------------------------
     def records(self, records: Any, where: str = "records") -> dict[str, list[Any]]:
@@ -128,6 +129,8 @@ class InputChecker:
     def _category(self, c: str, vals: list[Any]) -> list[Any]:
         allowed = self.allowed[c]
         nullable = self.specs[c].get("nullable", True)
+        if self.empty_is_missing and any(type(v) is str and not v.strip() for v in vals):
+            vals = [None if type(v) is str and not v.strip() else v for v in vals]
         fixed = None
         for i, v in enumerate(vals):
             if type(v) is str:
