@@ -26,7 +26,7 @@ def looks_like_dates(s: pd.Series) -> bool:
         return False
     if pd.to_numeric(sample, errors="coerce").notna().mean() > 0.95:
         return False
-    parsed = pd.to_datetime(sample, errors="coerce", format="mixed")
+    parsed = pd.to_datetime(sample, errors="coerce", format="mixed", utc=True)  # zones: one instant each
     return bool(parsed.dt.year.between(1900, 2200).mean() > 0.98)
 
 

@@ -1,0 +1,90 @@
+"""Column roles, one rule at a time, on generated columns shaped like real ones."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlbp.data.roles import assign_roles, single_column_score
+
+N = 3000
+RNG = np.random.default_rng(21)
+FIRST = ["Ana", "Ben", "Chloé", "Dmitri", "Emeka", "Fatima", "Gustav", "Hana", "Ivan", "Jonas"]
+LAST = ["Smith", "Okafor", "Müller", "Tanaka", "Silva", "Novak", "O'Brien", "Larsen"]
+
+
+def table() -> pd.DataFrame:
+    when = pd.Timestamp("2025-01-01") + pd.to_timedelta(np.sort(RNG.random(N)) * 400, unit="D")
+    y = RNG.random(N) < 0.3
+    customers = RNG.integers(0, 600, N)
+    return pd.DataFrame({
+        "order_no": np.arange(100_000, 100_000 + N),                       # int key
+        "order_uuid": [f"{i:08x}-4c1e-9a7d" for i in RNG.permutation(N)],  # text key
+        "customer_id": [f"C{c:05d}" for c in customers],                     # a key that repeats
+        "email": [f"user{i}@mail.example.org" for i in range(N)],
+        "phone": [f"+44 20 7{RNG.integers(100, 999)} {RNG.integers(1000, 9999)}" for _ in range(N)],
+        "customer_name": [f"{RNG.choice(FIRST)} {RNG.choice(LAST)}" for _ in range(N)],
+        "zip": RNG.choice(["10115", "80331", "20095", "50667"], N),
+        "placed_iso_zone": [t.tz_localize("Europe/Berlin").isoformat() for t in when],
+        "placed_us": when.strftime("%m/%d/%Y"),
+        "placed_eu": when.strftime("%d.%m.%Y %H:%M"),
+        "placed_words": when.strftime("%b %d, %Y"),
+        "placed_utc": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created_at": (when.astype("int64") // 10**9).astype("int64"),      # epoch seconds
+        "store_code": RNG.choice([101, 202, 303, 404], N),                   # numeric codes: categories
+        "basket_eur": RNG.gamma(2.0, 20.0, N).round(2),
+        "items": RNG.integers(1, 9, N),
+        "express": RNG.random(N) < 0.2,
+        "channel": RNG.choice(["web", "app", "phone"], N),
+        "country": "DE",                                                     # constant
+        "coupon": np.nan,                                                    # empty
+        "refund_amount": np.where(y, RNG.gamma(2.0, 10.0, N), 0.0).round(2),  # recorded after the outcome
+        "return_score": np.where(y, 1.0, 0.0) + RNG.normal(0, 0.01, N),       # predicts it perfectly
+        "returned": np.where(y, "yes", "no"),
+    })
+
+
+@pytest.fixture(scope="module")
+def roles() -> dict:
+    return {r.column: r for r in assign_roles(table(), "returned", "binary")}
+
+
+@pytest.mark.parametrize(("column", "role", "detail"), [
+    ("returned", "target", ""),
+    ("order_no", "id", ""), ("order_uuid", "id", ""),
+    ("email", "personal", "email"), ("phone", "personal", "phone"), ("customer_name", "personal", "name"),
+    ("zip", "personal", "postal"),
+    ("placed_iso_zone", "time", ""), ("placed_us", "time", ""), ("placed_eu", "time", ""),
+    ("placed_words", "time", ""), ("placed_utc", "time", ""), ("created_at", "time", ""),
+    ("country", "constant", ""), ("coupon", "constant", ""),
+    ("refund_amount", "leak", ""), ("return_score", "leak", ""),
+    ("store_code", "feature", "categorical"), ("basket_eur", "feature", "numeric"),
+    ("items", "feature", "numeric"), ("express", "feature", "boolean"), ("channel", "feature", "categorical"),
+])
+def test_each_column_gets_its_role_with_a_reason(roles, column, role, detail):
+    r = roles[column]
+    assert (r.role, r.kind if detail else "") == (role, detail), r
+    assert r.reason
+
+
+def test_an_id_that_repeats_is_marked(roles):
+    r = roles["customer_id"]
+    assert r.role == "id" and r.repeats and "belong together" in r.reason
+    assert not roles["order_no"].repeats
+
+
+def test_roles_given_on_the_command_line_win():
+    got = {r.column: r for r in assign_roles(table(), "returned", "binary",
+                                             {"feature": ["refund_amount"], "id": ["channel"]})}
+    assert got["refund_amount"].role == "feature" and "roles.feature" in got["refund_amount"].reason
+    assert got["channel"].role == "id"
+
+
+def test_the_single_column_score_does_not_memorise_categories():
+    y = pd.Series(RNG.random(4000) < 0.3)
+    many = pd.Series([f"k{i}" for i in RNG.integers(0, 1500, 4000)])  # 1,500 levels, no signal
+    assert single_column_score(many, y, "binary") < 0.6
+    assert single_column_score(pd.Series(y.astype(int) + RNG.normal(0, 0.01, 4000)), y, "binary") > 0.99
+    assert single_column_score(pd.Series(RNG.normal(size=4000)), pd.Series(RNG.normal(size=4000)),
+                               "regression") < 0.1
