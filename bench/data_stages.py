@@ -31,9 +31,9 @@ def main(n_rows: int = 50_000) -> None:
     from mlbp.data.profile import profile_frame
     from mlbp.governance.policy import Policy
 
-    conf = resources.files("mlbp.conf")
-    contract = yaml.safe_load((conf / "contract" / "example.yaml").read_text())
-    gov = yaml.safe_load((conf / "governance" / "example.yaml").read_text())
+    conf = resources.files("mlbp.examples.restaurant_offers.conf")  # the example's own overlay
+    contract = yaml.safe_load((conf / "contract" / "local.yaml").read_text())
+    gov = yaml.safe_load((conf / "governance" / "local.yaml").read_text())
     gov.pop("key_file")
     policy = Policy.from_spec(gov, classifications(contract["columns"]), key=b"bench-key")
     df = generate(n_rows)

@@ -186,21 +186,42 @@ def init(cfg: DictConfig, args: list[str]) -> int:
     if "target" not in explicit:
         raise MlbpError("name the column to predict", reason=Reason.CONFIG, key="target",
                         fix=f"mlbp init {folder} {data} target=<column>")
+    roles = OmegaConf.to_container(cfg.roles, resolve=True) if "roles" in cfg else {}
+    dry_run = bool(OmegaConf.select(cfg, "dry_run", default=False))
     chosen = scaffold(folder, data, target=str(cfg.target),
                       task=str(cfg.task) if "task" in explicit else None,
                       time_column=str(cfg.time_column) if "time_column" in explicit else None,
                       id_column=str(cfg.id_column) if "id_column" in explicit else None,
                       team=str(cfg.team) if "team" in explicit else "data-science",
                       split=_option(cfg, "split") if "split" in explicit else None,
-                      positive=cfg.positive_label if "positive_label" in explicit else None)
+                      positive=cfg.positive_label if "positive_label" in explicit else None,
+                      roles=roles, dry_run=dry_run,
+                      overwrite=bool(OmegaConf.select(cfg, "overwrite", default=False)))
+    _print_roles(chosen["roles"])
     print(f"project {chosen['name']}: task={chosen['task']}, time column={chosen['time_column']}, "
-          f"excluded={chosen['exclude']}, pii={chosen['pii']}")
+          f"id column={chosen['id_column']}, never model inputs={chosen['exclude']}, pii={chosen['pii']}")
     print(f"split: {chosen['split']}, because {chosen['split_reason']}")
     if chosen["positive"] is not None:
         print(f"positive class: {chosen['positive']!r}, {chosen['positive_rule']} "
               "(probability is about it; change with positive_label=...)")
-    print(f"run it with:  mlbp --config-dir {chosen['conf']}")
+    if dry_run:
+        print("dry run: nothing written (drop +dry_run=true to write the project)")
+    else:
+        print(f"run it with:  mlbp --config-dir {chosen['conf']}")
     return 0
+
+
+def _print_roles(rows: list[dict[str, str]]) -> None:
+    """Every column's role as a table (rich), the same decisions the project's README lists."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="columns", show_lines=False, highlight=False)
+    for col in ("column", "role", "reason", "change with"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(*(r[c] for c in ("column", "role", "reason", "change with")))
+    Console(width=160, markup=False).print(table)
 
 
 def _explicit_overrides() -> set[str]:

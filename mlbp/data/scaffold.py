@@ -18,13 +18,12 @@ import pandas as pd
 import yaml
 
 from mlbp.contracts.infer import contract_yaml, infer_contract, looks_like_dates
-from mlbp.data.choose_split import choose_split
+from mlbp.data.init_plan import plan_project
 from mlbp.data.labels import Labels
-from mlbp.data.sources import CsvSource, ParquetSource
+from mlbp.data.sources import CsvSource, ParquetSource, utc_times
 from mlbp.engine.errors import MlbpError, Reason
 
 TASKS = ("binary", "multiclass", "regression")
-SPLITS = ("time", "stratified", "group")
 
 def guess_task(y: pd.Series) -> str:
     values = y.dropna()
@@ -43,7 +42,7 @@ def _source(path: Path, name: str) -> tuple[dict[str, Any], pd.DataFrame]:
         df = src.read()
         dates = [c for c in df.columns if looks_like_dates(df[c])]
         for c in dates:
-            df[c] = pd.to_datetime(df[c], errors="coerce", format="mixed")
+            df[c] = utc_times(df[c])
         spec = {"_target_": "mlbp.data.sources.CsvSource", "name": "${data.name}", "path": str(path),
                 "delimiter": delim, "parse_dates": dates}
         return spec, df
@@ -53,7 +52,8 @@ def _source(path: Path, name: str) -> tuple[dict[str, Any], pd.DataFrame]:
 
 def scaffold(folder: str | Path, data_path: str | Path, target: str, task: str | None = None,
              time_column: str | None = None, id_column: str | None = None, team: str = "data-science",
-             split: str | None = None, positive: Any = None) -> dict[str, Any]:
+             split: str | None = None, positive: Any = None, roles: dict[str, list[str]] | None = None,
+             dry_run: bool = False, overwrite: bool = False) -> dict[str, Any]:
     """Write the project; returns what was chosen (task, time column, excluded columns, files)."""
     folder, data_path = Path(folder), Path(data_path).expanduser().resolve()
     name = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in data_path.stem).strip("_") or "dataset"
@@ -64,25 +64,28 @@ def scaffold(folder: str | Path, data_path: str | Path, target: str, task: str |
     task = task or guess_task(df[target])
     if task not in TASKS:
         raise MlbpError("unknown task", reason=Reason.CONFIG, key="task", expected=" | ".join(TASKS), got=task)
-    times = [c for c in df.columns if pd.api.types.is_datetime64_any_dtype(df[c]) and c != target]
     if time_column and time_column not in df.columns:
         raise MlbpError(f"time column '{time_column}' is not a column of {data_path}", reason=Reason.CONFIG,
-                        key="time_column", expected=times or list(df.columns), got=time_column)
-    if split is not None and split not in SPLITS:
-        raise MlbpError("unknown split", reason=Reason.CONFIG, key="split", expected=" | ".join(SPLITS), got=split)
-    chosen_split, time_column, split_reason = choose_split(df, time_column, times)
-    if split is not None and split != chosen_split:
-        if split == "time" and not time_column:
-            raise MlbpError("the time split needs a date column", reason=Reason.CONFIG, key="time_column",
-                            expected=times or "a column of dates", got=None,
-                            fix="pass time_column=<column>, or let init choose the split")
-        chosen_split, split_reason = split, "chosen on the command line"
+                        key="time_column", expected=list(df.columns), got=time_column)
+    plan = plan_project(df, target, task, time_column, id_column, split, roles)
+    chosen_split, split_reason, time_column, id_column = plan.split, plan.split_reason, plan.time_column, plan.id_column
     labels = Labels.learn(df[target], task, positive, where=target) if task == "binary" else None
+    chosen = {"name": name, "task": task, "time_column": time_column, "id_column": id_column,
+              "exclude": plan.exclude, "pii": plan.personal, "conf": str(folder / "conf"), "rows": len(df),
+              "split": chosen_split, "split_reason": split_reason, "group_column": plan.group_column,
+              "positive": labels.positive if labels else None, "positive_rule": labels.rule if labels else None,
+              "roles": plan.rows()}
+    if dry_run:
+        return chosen
+    if folder.exists() and any(folder.iterdir()) and not overwrite:
+        raise MlbpError(f"{folder} already exists and is not empty: init writes nothing over it", reason=Reason.CONFIG,
+                        key="folder", fix="pick a new folder, look first with +dry_run=true, or replace it with "
+                                          "+overwrite=true")
     contract = infer_contract(df, name, target)
-    pii = [c for c, s in contract["columns"].items() if s.get("pii")]
-    keys = [c for c, s in contract["columns"].items() if s.get("unique") and c != target]
-    id_column = id_column or (keys[0] if keys else None)
-    exclude = list(dict.fromkeys([*([id_column] if id_column else []), *keys, *pii]))
+    for c in plan.personal:  # personal data is classified for governance, whatever its pattern
+        contract["columns"][c]["pii"] = True
+    pii = plan.personal
+    exclude = plan.exclude
 
     conf = folder / "conf"
     for group in ("data", "contract", "governance", "evaluation"):
@@ -95,7 +98,9 @@ def scaffold(folder: str | Path, data_path: str | Path, target: str, task: str |
     project = {"defaults": overrides,
                "project": name.replace("_", "-"), "target": target, "task": task,
                **({"positive_label": labels.positive} if labels else {}), "id_column": id_column,
-               "time_column": time_column, "team": team}
+               "time_column": time_column, "team": team,
+               **({"split": {"group_column": plan.group_column}}
+                  if plan.group_column and plan.group_column != id_column else {})}
     (conf / "local" / "project.yaml").write_text(
         f"# @package _global_\n# Project {name}: its choices over the packaged defaults. Run with:  {run_cmd}\n"
         + yaml.safe_dump(project, sort_keys=False, width=110).replace(
@@ -104,7 +109,7 @@ def scaffold(folder: str | Path, data_path: str | Path, target: str, task: str |
         + _registry_block(data_path, df, time_column, team))
     _write(conf / "data" / "local.yaml", f"Where the data comes from:  {run_cmd} data.source.path=<other file>", {
         "name": name, "owner": team, "source": source, "partition_by": "month",
-        "exclude": exclude,  # keys and personal data are never model inputs
+        "exclude": exclude,  # ids, dates, personal data, constants and leak suspects are never model inputs
         "assess": {"fail_run": True, "thresholds": {
             "min_rows": 500, "min_rows_per_feature": 20, "min_minority_count": 50, "max_missing_share": 0.3,
             "min_rows_per_day": 1, "max_staleness_days": 3650, "leakage_auc": 0.98}},
@@ -121,11 +126,17 @@ def scaffold(folder: str | Path, data_path: str | Path, target: str, task: str |
     _write(conf / "evaluation" / "local.yaml", f"How candidates are scored and blessed:  {run_cmd}",
            _packaged("evaluation/default.yaml") | {"business": {}, "thresholds": thresholds})
     (folder / "README.md").write_text(_readme(name, data_path, target, task, chosen_split, split_reason, exclude,
-                                              conf))
-    return {"name": name, "task": task, "time_column": time_column, "id_column": id_column, "exclude": exclude,
-            "split": chosen_split, "split_reason": split_reason,
-            "positive": labels.positive if labels else None, "positive_rule": labels.rule if labels else None,
-            "pii": pii, "conf": str(conf), "rows": len(df)}
+                                              conf) + roles_table(plan.rows()))
+    return chosen
+
+
+def roles_table(rows: list[dict[str, str]]) -> str:
+    """The README's record of every decision init made, with the override that changes it."""
+    lines = ["", "## Every column, and why", "",
+             "Change a decision with `mlbp init ... roles.<role>=[<column>] +overwrite=true` (or edit `conf/`).",
+             "", "| column | role | reason | change with |", "|---|---|---|---|"]
+    lines += [f"| `{r['column']}` | {r['role']} | {r['reason']} | `{r['change with']}` |" for r in rows]
+    return "\n".join(lines) + "\n"
 
 
 def _registry_block(data_path: Path, df: pd.DataFrame, time_column: str | None, team: str) -> str:

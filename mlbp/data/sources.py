@@ -20,6 +20,14 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
+def utc_times(s: pd.Series) -> pd.Series:
+    """Dates written as text, in any common format and with or without a zone, as naive UTC
+    timestamps (mixed offsets, e.g. across a daylight-saving change, are one time line)."""
+    import pandas as pd
+
+    return pd.to_datetime(s, errors="coerce", format="mixed", utc=True).dt.tz_localize(None)
+
+
 class CsvSource:
     """A CSV file. `parse_dates` lists timestamp columns; other options go to pandas.read_csv.
 
@@ -59,7 +67,7 @@ class CsvSource:
                 raise MlbpError(f"source '{self.name}': date column '{col}' not in {path}",
                                 reason=Reason.SOURCE, key="data.source.parse_dates",
                                 expected=list(df.columns), got=col)
-            df[col] = pd.to_datetime(df[col], errors="coerce", format="mixed")
+            df[col] = utc_times(df[col])
         return df
 
     def _scan(self, path: Path) -> tuple[list[str], pd.DataFrame]:

@@ -14,33 +14,36 @@ FIRST = ["Ana", "Ben", "Chloé", "Dmitri", "Emeka", "Fatima", "Gustav", "Hana", 
 LAST = ["Smith", "Okafor", "Müller", "Tanaka", "Silva", "Novak", "O'Brien", "Larsen"]
 
 
-def table() -> pd.DataFrame:
-    when = pd.Timestamp("2025-01-01") + pd.to_timedelta(np.sort(RNG.random(N)) * 400, unit="D")
-    y = RNG.random(N) < 0.3
-    customers = RNG.integers(0, 600, N)
+def table(seed: int = 21) -> pd.DataFrame:
+    """The same table on every call (its own generator)."""
+    rng = np.random.default_rng(seed)
+    when = pd.Timestamp("2025-01-01") + pd.to_timedelta(np.sort(rng.random(N)) * 400, unit="D")
+    y = rng.random(N) < 0.3
+    customers = rng.integers(0, 600, N)
     return pd.DataFrame({
         "order_no": np.arange(100_000, 100_000 + N),                       # int key
-        "order_uuid": [f"{i:08x}-4c1e-9a7d" for i in RNG.permutation(N)],  # text key
+        "order_uuid": [f"{i:08x}-4c1e-9a7d" for i in rng.permutation(N)],  # text key
         "customer_id": [f"C{c:05d}" for c in customers],                     # a key that repeats
         "email": [f"user{i}@mail.example.org" for i in range(N)],
-        "phone": [f"+44 20 7{RNG.integers(100, 999)} {RNG.integers(1000, 9999)}" for _ in range(N)],
-        "customer_name": [f"{RNG.choice(FIRST)} {RNG.choice(LAST)}" for _ in range(N)],
-        "zip": RNG.choice(["10115", "80331", "20095", "50667"], N),
-        "placed_iso_zone": [t.tz_localize("Europe/Berlin").isoformat() for t in when],
+        "phone": [f"+44 20 7{rng.integers(100, 999)} {rng.integers(1000, 9999)}" for _ in range(N)],
+        "customer_name": [f"{rng.choice(FIRST)} {rng.choice(LAST)}" for _ in range(N)],
+        "zip": rng.choice(["10115", "80331", "20095", "50667"], N),
+        "placed_iso_zone": [t.tz_localize("Europe/Berlin", ambiguous=True, nonexistent="shift_forward").isoformat()
+                            for t in when],
         "placed_us": when.strftime("%m/%d/%Y"),
         "placed_eu": when.strftime("%d.%m.%Y %H:%M"),
         "placed_words": when.strftime("%b %d, %Y"),
         "placed_utc": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "created_at": (when.astype("int64") // 10**9).astype("int64"),      # epoch seconds
-        "store_code": RNG.choice([101, 202, 303, 404], N),                   # numeric codes: categories
-        "basket_eur": RNG.gamma(2.0, 20.0, N).round(2),
-        "items": RNG.integers(1, 9, N),
-        "express": RNG.random(N) < 0.2,
-        "channel": RNG.choice(["web", "app", "phone"], N),
+        "store_code": rng.choice([101, 202, 303, 404], N),                   # numeric codes: categories
+        "basket_eur": rng.gamma(2.0, 20.0, N).round(2),
+        "items": rng.integers(1, 9, N),
+        "express": rng.random(N) < 0.2,
+        "channel": rng.choice(["web", "app", "phone"], N),
         "country": "DE",                                                     # constant
         "coupon": np.nan,                                                    # empty
-        "refund_amount": np.where(y, RNG.gamma(2.0, 10.0, N), 0.0).round(2),  # recorded after the outcome
-        "return_score": np.where(y, 1.0, 0.0) + RNG.normal(0, 0.01, N),       # predicts it perfectly
+        "refund_amount": np.where(y, rng.gamma(2.0, 10.0, N), 0.0).round(2),  # recorded after the outcome
+        "return_score": np.where(y, 1.0, 0.0) + rng.normal(0, 0.01, N),       # predicts it perfectly
         "returned": np.where(y, "yes", "no"),
     })
 
