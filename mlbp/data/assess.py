@@ -58,7 +58,9 @@ def arrival(ts: pd.Series, now: pd.Timestamp, window_days: int) -> dict[str, Any
     import numpy as np
     import pandas as pd
 
-    ts = _naive(pd.to_datetime(ts, errors="coerce")).dropna()
+    ts = ts if pd.api.types.is_datetime64_any_dtype(ts) else \
+        pd.to_datetime(ts, errors="coerce", format="mixed", utc=True)  # text with zones: one time line
+    ts = _naive(ts).dropna()
     days = pd.Series(1, index=ts).resample("D").sum()
     newest = ts.max()
     recent = ts[ts > newest - pd.Timedelta(days=window_days)]

@@ -36,7 +36,8 @@ def partition_values(df: pd.DataFrame, column: str | None, by: str) -> pd.Series
 
     if not column or column not in df.columns:
         return None
-    ts = pd.to_datetime(df[column], errors="coerce")
+    ts = df[column] if pd.api.types.is_datetime64_any_dtype(df[column]) else \
+        pd.to_datetime(df[column], errors="coerce", format="mixed", utc=True).dt.tz_localize(None)
     fmt = {"month": "%Y-%m", "day": "%Y-%m-%d", "year": "%Y"}.get(by, "%Y-%m")
     return ts.dt.strftime(fmt).fillna("unknown")
 

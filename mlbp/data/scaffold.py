@@ -11,6 +11,7 @@ still come from the package.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +47,12 @@ def _source(path: Path, name: str) -> tuple[dict[str, Any], pd.DataFrame]:
         spec = {"_target_": "mlbp.data.sources.CsvSource", "name": "${data.name}", "path": str(path),
                 "delimiter": delim, "parse_dates": dates}
         return spec, df
-    src = ParquetSource(name, str(path))
-    return {"_target_": "mlbp.data.sources.ParquetSource", "name": "${data.name}", "path": str(path)}, src.read()
+    df = ParquetSource(name, str(path)).read()
+    dates = [c for c in df.columns if looks_like_dates(df[c])]  # dates stored as text inside the Parquet file
+    for c in dates:
+        df[c] = utc_times(df[c])
+    return {"_target_": "mlbp.data.sources.ParquetSource", "name": "${data.name}", "path": str(path),
+            "parse_dates": dates}, df
 
 
 def scaffold(folder: str | Path, data_path: str | Path, target: str, task: str | None = None,
@@ -81,52 +86,61 @@ def scaffold(folder: str | Path, data_path: str | Path, target: str, task: str |
         raise MlbpError(f"{folder} already exists and is not empty: init writes nothing over it", reason=Reason.CONFIG,
                         key="folder", fix="pick a new folder, look first with +dry_run=true, or replace it with "
                                           "+overwrite=true")
-    contract = infer_contract(df, name, target)
-    for c in plan.personal:  # personal data is classified for governance, whatever its pattern
-        contract["columns"][c]["pii"] = True
-    pii = plan.personal
-    exclude = plan.exclude
+    created = not folder.exists()
+    if time_column and not pd.api.types.is_datetime64_any_dtype(df[time_column]):
+        df[time_column] = utc_times(df[time_column])  # epoch seconds or a date given by name
+    try:
+        contract = infer_contract(df, name, target)
+        for c in plan.personal:  # personal data is classified for governance, whatever its pattern
+            contract["columns"][c]["pii"] = True
+        pii = plan.personal
+        exclude = plan.exclude
 
-    conf = folder / "conf"
-    for group in ("data", "contract", "governance", "evaluation"):
-        (conf / group).mkdir(parents=True, exist_ok=True)
-    run_cmd = f"mlbp --config-dir {conf.resolve()}"
-    (conf / "local").mkdir(parents=True, exist_ok=True)
-    overrides = [{f"override /{g}": "local"} for g in ("data", "contract", "governance", "evaluation")]
-    overrides.append({"override /split": chosen_split})
-    # the packaged stacks name an estimator per task (see conf/stack), so `task` alone picks a regressor
-    project = {"defaults": overrides,
-               "project": name.replace("_", "-"), "target": target, "task": task,
-               **({"positive_label": labels.positive} if labels else {}), "id_column": id_column,
-               "time_column": time_column, "team": team,
-               **({"split": {"group_column": plan.group_column}}
-                  if plan.group_column and plan.group_column != id_column else {})}
-    (conf / "local" / "project.yaml").write_text(
-        f"# @package _global_\n# Project {name}: its choices over the packaged defaults. Run with:  {run_cmd}\n"
-        + yaml.safe_dump(project, sort_keys=False, width=110).replace(
-            f"- override /split: {chosen_split}\n",
-            f"- override /split: {chosen_split}   # time | stratified | group (conf/split)\n  # why: {split_reason}\n")
-        + _registry_block(data_path, df, time_column, team))
-    _write(conf / "data" / "local.yaml", f"Where the data comes from:  {run_cmd} data.source.path=<other file>", {
-        "name": name, "owner": team, "source": source, "partition_by": "month",
-        "exclude": exclude,  # ids, dates, personal data, constants and leak suspects are never model inputs
-        "assess": {"fail_run": True, "thresholds": {
-            "min_rows": 500, "min_rows_per_feature": 20, "min_minority_count": 50, "max_missing_share": 0.3,
-            "min_rows_per_day": 1, "max_staleness_days": 3650, "leakage_auc": 0.98}},
-    })
-    header = f"Inferred from {data_path.name} by `mlbp init`; edit it.  Used by:  {run_cmd}"
-    (conf / "contract" / "local.yaml").write_text(contract_yaml(contract, header))
-    _write(conf / "governance" / "local.yaml", f"Who may see which columns:  {run_cmd} team={team}", {
-        "teams": {team: {"roles": ["modeler"], "rules": {"pii": "mask", "sensitive": "allow", "public": "allow"}}},
-        "classifications": {c: "pii" for c in pii},
-        "key_env": "MLBP_MASK_KEY", "key_file": "${paths.state}/mask.key",
-    })
-    thresholds = {"binary": {"roc_auc": {"min": 0.6}}, "multiclass": {"roc_auc_ovr": {"min": 0.6}},
-                  "regression": {"r2": {"min": 0.0}}}[task]
-    _write(conf / "evaluation" / "local.yaml", f"How candidates are scored and blessed:  {run_cmd}",
-           _packaged("evaluation/default.yaml") | {"business": {}, "thresholds": thresholds})
-    (folder / "README.md").write_text(_readme(name, data_path, target, task, chosen_split, split_reason, exclude,
-                                              conf) + roles_table(plan.rows()))
+        conf = folder / "conf"
+        for group in ("data", "contract", "governance", "evaluation"):
+            (conf / group).mkdir(parents=True, exist_ok=True)
+        run_cmd = f"mlbp --config-dir {conf.resolve()}"
+        (conf / "local").mkdir(parents=True, exist_ok=True)
+        overrides = [{f"override /{g}": "local"} for g in ("data", "contract", "governance", "evaluation")]
+        overrides.append({"override /split": chosen_split})
+        # the packaged stacks name an estimator per task (see conf/stack), so `task` alone picks a regressor
+        project = {"defaults": overrides,
+                   "project": name.replace("_", "-"), "target": target, "task": task,
+                   **({"positive_label": labels.positive} if labels else {}), "id_column": id_column,
+                   "time_column": time_column, "team": team,
+                   **({"split": {"group_column": plan.group_column}}
+                      if plan.group_column and plan.group_column != id_column else {})}
+        (conf / "local" / "project.yaml").write_text(
+            f"# @package _global_\n# Project {name}: its choices over the packaged defaults. Run with:  {run_cmd}\n"
+            + yaml.safe_dump(project, sort_keys=False, width=110).replace(
+                f"- override /split: {chosen_split}\n",
+                f"- override /split: {chosen_split}   # time | stratified | group (conf/split)\n"
+                f"  # why: {split_reason}\n")
+            + _registry_block(data_path, df, time_column, team))
+        _write(conf / "data" / "local.yaml", f"Where the data comes from:  {run_cmd} data.source.path=<other file>", {
+            "name": name, "owner": team, "source": source, "partition_by": "month",
+            "exclude": exclude,  # ids, dates, personal data, constants and leak suspects are never model inputs
+            "assess": {"fail_run": True, "thresholds": {
+                "min_rows": 500, "min_rows_per_feature": 20, "min_minority_count": 50, "max_missing_share": 0.3,
+                "min_rows_per_day": 1, "max_staleness_days": 3650, "leakage_auc": 0.98}},
+        })
+        header = f"Inferred from {data_path.name} by `mlbp init`; edit it.  Used by:  {run_cmd}"
+        (conf / "contract" / "local.yaml").write_text(contract_yaml(contract, header))
+        _write(conf / "governance" / "local.yaml", f"Who may see which columns:  {run_cmd} team={team}", {
+            "teams": {team: {"roles": ["modeler"], "rules": {"pii": "mask", "sensitive": "allow", "public": "allow"}}},
+            "classifications": {c: "pii" for c in pii},
+            "key_env": "MLBP_MASK_KEY", "key_file": "${paths.state}/mask.key",
+        })
+        thresholds = {"binary": {"roc_auc": {"min": 0.6}}, "multiclass": {"roc_auc_ovr": {"min": 0.6}},
+                      "regression": {"r2": {"min": 0.0}}}[task]
+        _write(conf / "evaluation" / "local.yaml", f"How candidates are scored and blessed:  {run_cmd}",
+               _packaged("evaluation/default.yaml") | {"business": {}, "thresholds": thresholds})
+        (folder / "README.md").write_text(_readme(name, data_path, target, task, chosen_split, split_reason, exclude,
+                                                  conf) + roles_table(plan.rows()))
+    except BaseException:
+        if created:  # nothing half-written: a folder this call made goes again
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
     return chosen
 
 

@@ -120,12 +120,15 @@ class CsvSource:
 
 
 class ParquetSource:
-    """A Parquet file or a (hive-partitioned) folder of Parquet files."""
+    """A Parquet file or a (hive-partitioned) folder of Parquet files. `parse_dates` lists columns
+    that hold dates as text (read as naive UTC timestamps, zones converted)."""
 
-    def __init__(self, name: str, path: str, columns: list[str] | None = None) -> None:
+    def __init__(self, name: str, path: str, columns: list[str] | None = None,
+                 parse_dates: list[str] | None = None) -> None:
         self.name = name
         self.path = path
         self.columns = columns
+        self.parse_dates = parse_dates or []
 
     def read(self) -> pd.DataFrame:
         import pandas as pd
@@ -142,6 +145,12 @@ class ParquetSource:
         if df.empty:
             raise MlbpError(f"source '{self.name}': {path} holds no rows", reason=Reason.SOURCE,
                             key="data.source.path", expected="at least one row", got="0 rows")
+        for col in self.parse_dates:
+            if col not in df.columns:
+                raise MlbpError(f"source '{self.name}': parse_dates names '{col}', not a column of {path}",
+                                reason=Reason.SOURCE, key="data.source.parse_dates", expected=list(df.columns), got=col)
+            if not pd.api.types.is_datetime64_any_dtype(df[col]):
+                df[col] = utc_times(df[col])
         return df
 
     def describe(self) -> dict[str, Any]:

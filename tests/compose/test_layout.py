@@ -87,3 +87,12 @@ def test_the_library_never_imports_an_example():
                 [node.module or ""] if isinstance(node, ast.ImportFrom) else []
             importers += [f"{path.relative_to(root)}: {n}" for n in names if n.startswith("mlbp.examples")]
     assert len(list(root.rglob("*.py"))) > 50 and importers == []
+
+
+def test_no_packaged_preset_sets_a_data_source_parameter():
+    """Source parameters (the example generator's n_rows) belong to a project's data config: a
+    preset that sets one breaks every project whose source has no such parameter."""
+    experiments = resources.files("mlbp.conf") / "experiment"
+    for f in (e for e in experiments.iterdir() if e.name.endswith(".yaml")):
+        doc = yaml.safe_load(f.read_text()) or {}
+        assert "source" not in (doc.get("data") or {}), f.name

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import yaml
 
 from mlbp.cli import main
@@ -17,9 +18,10 @@ PERSONAL = {"email", "phone", "customer_name", "zip"}
 IDS = {"order_no", "order_uuid", "customer_id"}
 
 
-def _orders(project_dir, drop=()):
-    path = project_dir / "orders.csv"
-    table().drop(columns=list(drop)).to_csv(path, index=False)
+def _orders(project_dir, drop=(), fmt="csv"):
+    path = project_dir / f"orders.{fmt}"
+    df = table().drop(columns=list(drop))
+    df.to_csv(path, index=False) if fmt == "csv" else df.to_parquet(path, index=False)
     return path
 
 
@@ -60,6 +62,18 @@ def test_the_project_records_roles_governance_and_overrides(project_dir, capsys)
     assert IDS | PERSONAL | {"return_score", "country", "coupon"} <= exclude and "refund_amount" not in exclude
 
 
+def test_a_failing_init_leaves_no_half_written_folder(project_dir, monkeypatch, capsys):
+    import mlbp.data.scaffold as scaffold
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(scaffold, "_registry_block", broken)
+    with pytest.raises(OSError):
+        scaffold.scaffold(project_dir / "proj", _orders(project_dir), "returned")
+    assert not (project_dir / "proj").exists()
+
+
 def test_an_id_that_is_also_a_feature_is_refused_in_one_line(project_dir, capsys):
     data = _orders(project_dir)
     assert main(["init", "proj", str(data), "target=returned", "id_column=order_no", "roles.feature=[order_no]"]) == 1
@@ -83,8 +97,9 @@ def test_a_repeated_id_without_dates_chooses_the_group_split(project_dir, capsys
     assert not set(train["customer_id"]) & set(holdout["customer_id"])
 
 
-def test_a_table_with_all_of_these_runs_to_a_served_model_with_no_id_or_personal_feature(project_dir):
-    data = _orders(project_dir)
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])  # Parquet keeps the dates as zoned text
+def test_a_table_with_all_of_these_runs_to_a_served_model_with_no_id_or_personal_feature(project_dir, fmt):
+    data = _orders(project_dir, fmt=fmt)
     assert main(["init", "proj", str(data), "target=returned"]) == 0
     assert main(["--config-dir", str(project_dir / "proj" / "conf"), "stack.params.n_estimators=60"]) == 0
     run = json.loads(sorted(project_dir.glob("outputs/*/*/run.json"))[-1].read_text())
