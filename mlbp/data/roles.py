@@ -10,7 +10,8 @@ reason, before anything is trained (used by `mlbp init`).
                 denied), never a raw feature
     constant    empty or a single value: dropped
     leak        one column that predicts the target almost perfectly, or whose name says it is
-                recorded after the outcome: excluded unless kept on purpose
+                recorded after the outcome: excluded unless kept on purpose (the score is the one
+                assess's leakage check computes, mlbp.data.signals)
     feature     everything else, as numeric, boolean or categorical (numeric codes named like
                 codes, e.g. product codes, are categories)
 
@@ -23,6 +24,8 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from mlbp.data.signals import single_column_scores
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -106,8 +109,9 @@ def _role(full: pd.Series, sample: pd.Series, name: str, y: pd.Series | None, ta
                                       f"({per:.1f} rows each): rows of one id belong together", repeats=True)
     if AFTER_NAME.search(name):
         return ColumnRole(name, "leak", "its name says it is recorded after the outcome")
-    if y is not None:
-        score = single_column_score(sample, y, task)
+    if y is not None and task:  # the detector assess's leakage check uses (mlbp.data.signals)
+        frame = pd.DataFrame({"x": sample.to_numpy(), "y": y.to_numpy()})
+        score = single_column_scores(frame, "y", task, ["x"]).get("x")
         if score is not None and score >= LEAK_SCORE:
             return ColumnRole(name, "leak", f"alone it predicts the target almost perfectly (score {score:.3f})",
                               extra={"score": round(score, 4)})
@@ -167,37 +171,3 @@ def _personal(sample: pd.Series, name: str) -> tuple[str, str] | None:
     if NAME_NAME.search(name) and (text.str.match(PERSON_NAME) & text.str.istitle()).mean() >= 0.8:
         return "name", "people's names"
     return None
-
-
-def single_column_score(x: pd.Series, y: pd.Series, task: str | None) -> float | None:
-    """How well this one column alone predicts the target: ROC AUC folded to [0.5, 1] for a binary
-    target (categories scored by their target rate), |Spearman| for a regression; None otherwise."""
-    import numpy as np
-    import pandas as pd
-    from sklearn.metrics import roc_auc_score
-
-    keep = x.notna() & y.notna()
-    if keep.sum() < 50:
-        return None
-    x, y = x[keep], y[keep]
-    if task == "regression":
-        if not pd.api.types.is_numeric_dtype(x):
-            return None
-        rho = pd.Series(x.to_numpy(dtype=float)).rank().corr(pd.Series(y.to_numpy(dtype=float)).rank())
-        return None if np.isnan(rho) else float(abs(rho))
-    labels = y.astype(str)
-    if labels.nunique() != 2:
-        return None
-    positive = labels == sorted(labels.unique())[1]
-    if pd.api.types.is_numeric_dtype(x) and not pd.api.types.is_bool_dtype(x):
-        score = x.to_numpy(dtype=float)
-    else:
-        keys = x.astype(str).reset_index(drop=True)
-        pos = positive.reset_index(drop=True).astype(float)
-        half = np.arange(len(keys)) % 2 == 0  # each half scored by the other's target rates: no memorising
-        score = np.full(len(keys), pos.mean())
-        for a, b in ((half, ~half), (~half, half)):
-            rates = pos[a].groupby(keys[a]).mean()
-            score[b] = keys[b].map(rates).fillna(pos[a].mean()).to_numpy(dtype=float)
-    auc = roc_auc_score(positive.to_numpy(), score)
-    return float(max(auc, 1 - auc))
