@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import shutil
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -47,8 +49,19 @@ def test_golden_check_passes_on_a_good_bundle_and_fails_on_a_wrong_one(example, 
 
 def test_serve_check_fails_when_the_bundle_cannot_serve_its_golden_examples(wrong_golden, tmp_path):
     # the server itself refuses a bundle that does not reproduce its golden examples
-    with pytest.raises(MlbpError, match=r"(?s)exited with code 1 before it was ready.*does not reproduce its golden"):
+    with pytest.raises(MlbpError, match=r"(?s)exited with code 1 before it was ready.*does not reproduce its golden") \
+            as err:
         ServeCheck().run(_ctx(tmp_path, {"bundle": wrong_golden}, "serve_check"))
+    named = re.search(r"see the server's output in (\S+)", str(err.value)).group(1)
+    assert Path(named).is_file() and "golden" in Path(named).read_text()  # the Fix names a file that exists
+
+
+def test_serve_check_serves_with_the_deployments_options(example, tmp_path):
+    ServeCheck(unknown_category="missing", extra_columns="error").run(_ctx(tmp_path, {"bundle": example["bundle"]},
+                                                                           "serve_check"))
+    results = json.loads((tmp_path / "serve_check" / "serve_check.json").read_text())
+    assert results["serving"]["unknown_category"] == "missing" and results["serving"]["extra_columns"] == "error"
+    assert set(results["protocols"].values()) == {"ok"}
 
 
 def test_batch_reconcile_notices_a_lost_part(example, golden, tmp_path):

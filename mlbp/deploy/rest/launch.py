@@ -53,11 +53,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port-file")
     p.add_argument("--micro-batch", action="store_true")
     p.add_argument("--no-fast-path", action="store_true")
+    p.add_argument("--unknown-category", choices=["error", "missing"], default="error")
+    p.add_argument("--extra-columns", choices=["ignore", "error"], default="ignore")
     p.add_argument("--prediction-log", help="log every prediction as partitioned Parquet under this folder")
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     try:
-        variants = Variants({"default": Source(path=a.bundle)}, {"fast_path": not a.no_fast_path})
+        variants = Variants({"default": Source(path=a.bundle)}, {"fast_path": not a.no_fast_path,
+                                                                 "unknown_category": a.unknown_category,
+                                                                 "extra_columns": a.extra_columns})
     except MlbpError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

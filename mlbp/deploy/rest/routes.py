@@ -41,6 +41,7 @@ def _v2_metadata(server: Server, v: Any) -> dict[str, Any]:
     return {"name": server.variants.model_name, "versions": [str(m.version)], "platform": "mlbp",
             "inputs": inputs, "outputs": outputs,
             "parameters": {"content_type": "pd", "variant": v.name, "fast_path": m.fast_path,
+                           "unknown_category": m.checker.unknown_category, "extra_columns": m.checker.extra_columns,
                            "variants": {k: str(x) for k, x in server.variants.versions().items()}}}
 
 

@@ -3,6 +3,8 @@ predictions on every protocol it speaks, then is stopped."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import signal
@@ -27,14 +29,17 @@ def golden_requests(golden: Any, features: list[str]) -> dict[str, tuple[str, di
     js = {"content-type": "application/json"}
     v2 = {"inputs": [{"name": c, "shape": [len(rows)], "datatype": _v2_type(cols[c]), "data": cols[c]}
                      for c in features], "parameters": {"content_type": "pd"}}
-    csv_lines = [",".join(features)] + [",".join("" if r[c] is None else str(r[c]) for c in features) for r in rows]
+    buf = io.StringIO()  # the csv module quotes commas, quotes and line breaks, as any client's writer does
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(features)
+    writer.writerows(["" if r[c] is None else r[c] for c in features] for r in rows)
     return {
         "mlflow dataframe_split": ("/invocations", js, orjson.dumps(
             {"dataframe_split": {"columns": features, "data": [[r[c] for c in features] for r in rows]}})),
         "mlflow dataframe_records": ("/invocations", js, orjson.dumps({"dataframe_records": rows})),
         "mlflow instances": ("/invocations", js, orjson.dumps({"instances": rows})),
         "mlflow inputs": ("/invocations", js, orjson.dumps({"inputs": cols})),
-        "mlflow csv": ("/invocations", {"content-type": "text/csv"}, ("\n".join(csv_lines) + "\n").encode()),
+        "mlflow csv": ("/invocations", {"content-type": "text/csv"}, buf.getvalue().encode()),
         "v2 infer (no content type)": ("/v2/models/{name}/infer", {}, orjson.dumps(v2)),
         "predict": ("/predict", js, orjson.dumps(rows)),
     }
@@ -67,21 +72,29 @@ def predictions_from(name: str, payload: dict[str, Any]) -> dict[str, list[Any]]
 
 
 class ServeCheck(Stage):
-    """Needs `bundle`; makes `serve_check`. Starts `python -m mlbp.deploy.rest.launch` on a free port."""
+    """Needs `bundle`; makes `serve_check`. Starts `python -m mlbp.deploy.rest.launch` on a free port
+    with the deployment's own serving options (deploy.rest), so the check tests what will serve."""
 
     needs: ClassVar[tuple[str, ...]] = ("bundle",)
     makes: ClassVar[tuple[str, ...]] = ("serve_check",)
 
-    def __init__(self, ready_timeout_seconds: float = 60.0) -> None:
+    def __init__(self, ready_timeout_seconds: float = 60.0, unknown_category: str = "error",
+                 extra_columns: str = "ignore", fast_path: bool = True, micro_batch: bool = False) -> None:
         self.ready_timeout_seconds = ready_timeout_seconds
+        self.options = {"unknown_category": unknown_category, "extra_columns": extra_columns,
+                        "fast_path": bool(fast_path), "micro_batch": bool(micro_batch)}
 
     def run(self, ctx: StageContext) -> None:
-        results = check_server(ctx.input("bundle"), self.ready_timeout_seconds)
+        evidence = Path(ctx.run_dir) / "serve_check"  # kept in the run folder: what a failure points to
+        evidence.mkdir(parents=True, exist_ok=True)
+        results = check_server(ctx.input("bundle"), self.ready_timeout_seconds, self.options,
+                               log_path=evidence / "server.log")
         write_json(results, ctx.output("serve_check"), "serve_check.json")
         failed = {k: v for k, v in results["protocols"].items() if v != "ok"}
         if failed:
+            write_json(results, evidence, "serve_check.json")
             raise MlbpError(f"the server did not return the golden predictions: {failed}", reason=Reason.BUNDLE,
-                            key="deploy.rest", fix="see serve_check.json and the server log")
+                            key="deploy.rest", fix=f"see {evidence / 'serve_check.json'} and {evidence / 'server.log'}")
         ctx.note(protocols=len(results["protocols"]), ready_seconds=results["ready_seconds"])
 
 
@@ -104,7 +117,20 @@ def check_protocols(client: Any, manifest: dict[str, Any], golden: Any) -> dict[
     return out
 
 
-def check_server(bundle: Path, ready_timeout: float = 60.0) -> dict[str, Any]:
+def launch_args(bundle: Path, options: dict[str, Any] | None) -> list[str]:
+    """`python -m mlbp.deploy.rest.launch` arguments for these serving options (deploy.rest)."""
+    o = options or {}
+    args = ["--bundle", str(bundle), "--unknown-category", str(o.get("unknown_category", "error")),
+            "--extra-columns", str(o.get("extra_columns", "ignore"))]
+    if not o.get("fast_path", True):
+        args.append("--no-fast-path")
+    if o.get("micro_batch"):
+        args.append("--micro-batch")
+    return args
+
+
+def check_server(bundle: Path, ready_timeout: float = 60.0, options: dict[str, Any] | None = None,
+                 log_path: Path | None = None) -> dict[str, Any]:
     import httpx
     import pandas as pd
 
@@ -113,9 +139,9 @@ def check_server(bundle: Path, ready_timeout: float = 60.0) -> dict[str, Any]:
     golden = pd.read_parquet(bundle / "golden.parquet")
     with tempfile.TemporaryDirectory() as tmp:
         port_file = Path(tmp) / "port"
-        log_path = Path(tmp) / "server.log"
+        log_path = log_path or Path(tmp) / "server.log"
         with open(log_path, "w") as log:
-            proc = subprocess.Popen([sys.executable, "-m", "mlbp.deploy.rest.launch", "--bundle", str(bundle),
+            proc = subprocess.Popen([sys.executable, "-m", "mlbp.deploy.rest.launch", *launch_args(bundle, options),
                                      "--port", "0", "--port-file", str(port_file)], stdout=log, stderr=log,
                                     env={**os.environ, "PYTHONUNBUFFERED": "1"})
         try:
@@ -132,8 +158,10 @@ def check_server(bundle: Path, ready_timeout: float = 60.0) -> dict[str, Any]:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-        return {"base_url": base, "ready_seconds": round(ready, 3), "protocols": out,
-                "serving": {"versions": meta.get("versions"), "fast_path": meta.get("parameters", {}).get("fast_path")},
+        return {"base_url": base, "ready_seconds": round(ready, 3), "protocols": out, "options": options or {},
+                "serving": {"versions": meta.get("versions"),  # what the server says it runs with
+                            **{k: meta.get("parameters", {}).get(k)
+                               for k in ("fast_path", "unknown_category", "extra_columns")}},
                 "exit_code": proc.returncode}
 
 
@@ -144,7 +172,8 @@ def _wait_ready(proc: subprocess.Popen, port_file: Path, timeout: float, log_pat
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise MlbpError(f"the server exited with code {proc.returncode} before it was ready: "
-                            f"{log_path.read_text()[-2000:]}", reason=Reason.STAGE_FAILED, key="deploy.rest")
+                            f"{log_path.read_text()[-2000:]}", reason=Reason.STAGE_FAILED, key="deploy.rest",
+                            fix=f"see the server's output in {log_path}")
         if port_file.exists() and port_file.read_text().strip():
             base = f"http://127.0.0.1:{port_file.read_text().strip()}"
             try:
@@ -153,4 +182,5 @@ def _wait_ready(proc: subprocess.Popen, port_file: Path, timeout: float, log_pat
             except httpx.HTTPError:
                 pass
         time.sleep(0.1)
-    raise MlbpError(f"the server was not ready within {timeout}s", reason=Reason.STAGE_FAILED, key="deploy.rest")
+    raise MlbpError(f"the server was not ready within {timeout}s", reason=Reason.STAGE_FAILED, key="deploy.rest",
+                    fix=f"see the server's output in {log_path}")
