@@ -4,16 +4,15 @@ in its golden rows and after a bundle round trip. (Binary predictions used to be
 from __future__ import annotations
 
 import json
-import os
 
 import pandas as pd
 import pytest
 
-from mlbp.cli import main
 from mlbp.deploy.runtime.serving import golden_mismatch, load_serving
 from mlbp.registry.bundle import load
 from mlbp.stacks.predict import predict_frame
 from tests.deploy.conftest import bundle_server, running
+from tests.pipeline_runs import run_pipeline_in
 from tests.stacks.test_labels import loans
 
 LABELS = {"good", "bad"}
@@ -23,14 +22,9 @@ LABELS = {"good", "bad"}
 def loans_run(tmp_path_factory):
     """init + the whole pipeline on a good/bad credit table, once for this module."""
     root = tmp_path_factory.mktemp("loans")
-    before = os.getcwd()
-    os.chdir(root)
-    try:
-        loans().to_csv(root / "loans.csv", index=False)
-        assert main(["init", "proj", str(root / "loans.csv"), "target=outcome"]) == 0
-        assert main(["--config-dir", str(root / "proj" / "conf"), "stack.params.n_estimators=60"]) == 0
-    finally:
-        os.chdir(before)
+    loans().to_csv(root / "loans.csv", index=False)
+    run_pipeline_in(root, ["init", "proj", str(root / "loans.csv"), "target=outcome"])
+    run_pipeline_in(root, ["--config-dir", str(root / "proj" / "conf"), "stack.params.n_estimators=60"])
     run = json.loads(sorted(root.glob("outputs/*/*/run.json"))[-1].read_text())
     store = root / ".mlbp/store/objects"
     return {"root": root, "bundle": store / run["artifacts"]["bundle"], "scores": store / run["artifacts"]["scores"],

@@ -5,7 +5,6 @@ the worst class, and one probability per class on every protocol."""
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
 import pandas as pd
@@ -14,6 +13,7 @@ import pytest
 from mlbp.cli import main
 from mlbp.stacks.blessing import bless
 from tests.deploy.conftest import bundle_server, running
+from tests.pipeline_runs import run_pipeline_in
 
 SPECIES = [f"sp_{chr(ord('a') + i)}" for i in range(15)]
 
@@ -35,15 +35,10 @@ def plants(n: int = 5000, seed: int = 8) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def plants_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("plants")
-    before = os.getcwd()
-    os.chdir(root)
-    try:
-        plants().to_csv(root / "plants.csv", index=False)
-        assert main(["init", "proj", str(root / "plants.csv"), "target=species"]) == 0
-        assert main(["--config-dir", str(root / "proj" / "conf"), "stack.params.n_estimators=40",
-                     "evaluation.scorecard.cv.seeds=[1]", "evaluation.scorecard.importance.rows=500"]) == 0
-    finally:
-        os.chdir(before)
+    plants().to_csv(root / "plants.csv", index=False)
+    run_pipeline_in(root, ["init", "proj", str(root / "plants.csv"), "target=species"])
+    run_pipeline_in(root, ["--config-dir", str(root / "proj" / "conf"), "stack.params.n_estimators=40",
+                           "evaluation.scorecard.cv.seeds=[1]", "evaluation.scorecard.importance.rows=500"])
     run = json.loads(sorted(root.glob("outputs/*/*/run.json"))[-1].read_text())
     store = root / ".mlbp/store/objects"
     card = json.loads((store / run["artifacts"]["scorecard"] / "scorecard.json").read_text())
