@@ -35,6 +35,20 @@ def label_key(value: Any) -> str:
     return str(value).strip()
 
 
+def label_keys(values: Any) -> pd.Series:
+    """`label_key` of every value, computed once per distinct value (a million labels hold two)."""
+    import numpy as np
+    import pandas as pd
+
+    s = values if isinstance(values, pd.Series) else pd.Series(values)
+    if pd.api.types.infer_dtype(s, skipna=True).startswith("mixed"):  # factorize would merge True with 1
+        keys = [None if v is None or v != v else label_key(v) for v in s.to_numpy(dtype=object)]
+        return pd.Series(np.array(keys + [None], dtype=object)[:-1], index=s.index, dtype=object)
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    keys = pd.Series([label_key(u) for u in uniques] + [None], dtype=object).to_numpy()
+    return pd.Series(keys[codes], index=s.index, dtype=object)  # code -1 (missing) picks the trailing None
+
+
 def _plain(value: Any) -> Any:
     """A label as a JSON-able Python value (numpy scalars become int/float/bool)."""
     import numpy as np
@@ -83,7 +97,7 @@ class Labels:
         if len(classes) != 2:
             raise MlbpError(f"a binary target has two classes; '{where}' has {len(classes)}", reason=Reason.INPUT,
                             key="task", expected="2 classes (or task=multiclass)", got=classes[:10])
-        counts = values.map(label_key).value_counts()
+        counts = label_keys(values).value_counts()
         if positive is not None:
             if label_key(positive) not in firsts:
                 raise MlbpError("positive_label is not one of the target's classes", reason=Reason.CONFIG,
@@ -103,12 +117,11 @@ class Labels:
     def encode(self, y: Any, where: str = "target") -> np.ndarray:
         """Labels -> int64 codes; a label the model never saw is an error naming it."""
         import numpy as np
-        import pandas as pd
 
-        keys = pd.Series(y).map(label_key) if not isinstance(y, pd.Series) else y.map(label_key)
+        keys = label_keys(y)
         codes = keys.map(self._codes)
         if codes.isna().any():
-            unknown = sorted(set(keys[codes.isna()]))[:5]
+            unknown = sorted({str(k) for k in keys[codes.isna()]})[:5]
             raise MlbpError(f"'{where}' holds label(s) the model was not trained on: {unknown}", reason=Reason.INPUT,
                             key="target", expected=self.classes, got=unknown)
         return codes.to_numpy(dtype=np.int64)

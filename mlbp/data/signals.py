@@ -62,13 +62,38 @@ def _numeric(x: pd.Series) -> np.ndarray:
     return np.where(np.isnan(v), np.nanmedian(v), v)
 
 
+def _ranks(v: np.ndarray) -> np.ndarray:
+    import pandas as pd
+
+    return pd.Series(v).rank(method="average").to_numpy()
+
+
+def _auc(y: np.ndarray, v: np.ndarray) -> float:
+    """ROC AUC as the Mann-Whitney statistic (ties count half), the value sklearn's roc_auc_score
+    gives; computed here so `mlbp init` does not pay for importing scikit-learn and scipy."""
+    pos = y == 1
+    n1, n0 = int(pos.sum()), int((~pos).sum())
+    if n1 == 0 or n0 == 0:
+        return 0.5
+    return float((_ranks(v)[pos].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+
+
+def _spearman(v: np.ndarray, y: np.ndarray) -> float:
+    """Spearman's rho: Pearson's correlation of the average ranks (NaN where y is missing is dropped)."""
+    import numpy as np
+
+    keep = ~np.isnan(y)
+    rv, ry = _ranks(v[keep]), _ranks(y[keep])
+    if rv.std() == 0 or ry.std() == 0:
+        return float("nan")
+    return float(np.corrcoef(rv, ry)[0, 1])
+
+
 def single_column_scores(df: pd.DataFrame, target: str, task: str, features: list[str], seed: int = 0,
                          max_rows: int = 20_000) -> dict[str, float]:
     """How well each column alone predicts the target (AUC, or |rho| for regression)."""
     import numpy as np
     import pandas as pd
-    from scipy.stats import spearmanr
-    from sklearn.metrics import roc_auc_score
 
     data = df if len(df) <= max_rows else df.sample(max_rows, random_state=seed)
     data = data[data[target].notna()]
@@ -89,7 +114,7 @@ def single_column_scores(df: pd.DataFrame, target: str, task: str, features: lis
             v = _numeric(x) if is_num else _encode_out_of_fold(x, y, seed)
             if np.std(v) == 0:
                 continue
-            rho = spearmanr(v, y).statistic
+            rho = _spearman(v, y)
             scores[c] = round(float(abs(rho)), 4) if np.isfinite(rho) else 0.0
             continue
         aucs = []
@@ -99,7 +124,7 @@ def single_column_scores(df: pd.DataFrame, target: str, task: str, features: lis
             if np.std(v) == 0:
                 aucs.append(0.5)
                 continue
-            auc = float(roc_auc_score(yk, v))
+            auc = _auc(yk, v)
             aucs.append(max(auc, 1 - auc))
         scores[c] = round(float(np.mean(aucs)), 4)
     return scores

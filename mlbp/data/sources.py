@@ -25,7 +25,15 @@ def utc_times(s: pd.Series) -> pd.Series:
     timestamps (mixed offsets, e.g. across a daylight-saving change, are one time line)."""
     import pandas as pd
 
-    return pd.to_datetime(s, errors="coerce", format="mixed", utc=True).dt.tz_localize(None)
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return s.dt.tz_convert("UTC").dt.tz_localize(None) if s.dt.tz is not None else s
+    iso = pd.to_datetime(s, errors="coerce", format="ISO8601", utc=True)  # vectorised: the common case
+    rest = s.notna() & iso.isna()
+    if rest.any():  # other formats parse value by value: once per distinct text, not per row
+        codes, uniques = pd.factorize(s[rest])
+        parsed = pd.to_datetime(pd.Series(uniques, dtype=object), errors="coerce", format="mixed", utc=True)
+        iso[rest] = parsed.to_numpy()[codes]
+    return iso.dt.tz_localize(None)
 
 
 class CsvSource:
@@ -43,9 +51,9 @@ class CsvSource:
         self.options = options or {}
         self.encoding = encoding
         self.rejected: pd.DataFrame | None = None
+        self._arrow_rows = 0
 
     def read(self) -> pd.DataFrame:
-        import pandas as pd
 
         path = _existing(self.path, self.name)
         if path.is_dir():
@@ -55,12 +63,10 @@ class CsvSource:
             raise MlbpError(f"source '{self.name}': file {path} is empty", reason=Reason.SOURCE,
                             key="data.source.path", expected="a CSV with a header row", got="0 bytes")
         header, bad = self._scan(path)
-        try:
-            df = pd.read_csv(path, sep=self.delimiter, skiprows=[line - 1 for line in bad["line"]],
-                             encoding=self.encoding, **self.options)
-        except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-            raise MlbpError(f"source '{self.name}': cannot parse {path}: {exc}", reason=Reason.SOURCE,
-                            key="data.source", fix="check the delimiter, quoting and encoding") from exc
+        df = self._read(path, bad)
+        if self._arrow_rows and len(df) != self._arrow_rows:  # the parsers disagree: the scan decides
+            header, bad = self._scan_lines(path)
+            df = self._read(path, bad)
         self.rejected = bad
         for col in self.parse_dates:
             if col not in df.columns:
@@ -70,7 +76,71 @@ class CsvSource:
             df[col] = utc_times(df[col])
         return df
 
+    def _read(self, path: Path, bad: pd.DataFrame) -> pd.DataFrame:
+        import pandas as pd
+
+        try:
+            return pd.read_csv(path, sep=self.delimiter, skiprows=[line - 1 for line in bad["line"]],
+                               encoding=self.encoding, **self.options)
+        except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+            raise MlbpError(f"source '{self.name}': cannot parse {path}: {exc}", reason=Reason.SOURCE,
+                            key="data.source", fix="check the delimiter, quoting and encoding") from exc
+
     def _scan(self, path: Path) -> tuple[list[str], pd.DataFrame]:
+        """The header, and every line with the wrong field count (empty when Arrow's parser finds
+        every row the header's width; otherwise the exact line numbers from the csv module)."""
+        import pandas as pd
+
+        header, one_line = self._header(path)
+        self._arrow_rows = self._arrow_rows_if_clean(path, len(header)) if one_line else 0
+        if self._arrow_rows:
+            return header, pd.DataFrame({"line": pd.array([], dtype="int64"), "text": pd.array([], dtype="str"),
+                                         "reason": pd.array([], dtype="str")})
+        return self._scan_lines(path)
+
+    def _header(self, path: Path) -> tuple[list[str], bool]:
+        """The header row, checked, and whether it is one physical line."""
+        import csv
+
+        try:
+            with path.open(newline="", encoding=self.encoding) as f:
+                reader = csv.reader(f, delimiter=self.delimiter)
+                header = next(reader, None)
+                one_line = reader.line_num == 1
+        except (UnicodeDecodeError, csv.Error):
+            return [], False  # the line scan reports it, with its line
+        if not header or all(not h.strip() for h in header):
+            raise MlbpError(f"source '{self.name}': {path} has no header row", reason=Reason.SOURCE,
+                            key="data.source.path", expected="a header row naming the columns", got="nothing")
+        self._check_delimiter(path, header)
+        return header, one_line
+
+    def _arrow_rows_if_clean(self, path: Path, width: int) -> int:
+        """The row count when Arrow's C++ parser reads at least one row and every row has `width`
+        fields: then the line-by-line scan (seconds for a million rows) has nothing to find. 0 for
+        anything else (a ragged row, a parse error, another encoding): the scan decides."""
+        import pyarrow as pa
+        import pyarrow.csv as pc
+
+        if self.encoding.lower().replace("_", "-") not in ("utf-8", "utf8") or len(self.delimiter) != 1:
+            return 0
+        ragged: list[int] = []
+
+        def count(row: Any) -> str:
+            ragged.append(1)
+            return "skip"
+
+        names = [f"c{i}" for i in range(width)]
+        try:
+            table = pc.read_csv(path, read_options=pc.ReadOptions(column_names=names, skip_rows=1),
+                                parse_options=pc.ParseOptions(delimiter=self.delimiter, invalid_row_handler=count),
+                                convert_options=pc.ConvertOptions(include_columns=names[:1],
+                                                                  column_types={names[0]: pa.string()}))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError):
+            return 0
+        return 0 if ragged else table.num_rows
+
+    def _scan_lines(self, path: Path) -> tuple[list[str], pd.DataFrame]:
         """One pass with the csv module: the header, and every line with the wrong field count."""
         import csv
 
