@@ -66,7 +66,7 @@ def build_server(cfg: DictConfig) -> tuple[Any, dict[str, Any]]:
 
     rest = _section(cfg, "deploy.rest")
     sources, weights, shadow = _sources(cfg, rest)
-    variants = Variants(sources, {"unknown_category": rest.get("unknown_category", "error"),
+    variants = Variants(sources, {"unknown_category": rest.get("unknown_category", "reject"),
                                   "extra_columns": rest.get("extra_columns", "ignore"),
                                   "fast_path": bool(rest.get("fast_path", True)),
                                   "threads": int(rest.get("threads", 1))})
@@ -134,7 +134,7 @@ def score(cfg: DictConfig, args: list[str]) -> int:
     summary = score_dataset(bundle, args[0], batch["output"], engine=batch.get("engine", "local"),
                             n_jobs=int(batch.get("n_jobs", 2)), chunk_rows=int(batch.get("chunk_rows", 200_000)),
                             id_column=batch.get("id_column"), scheduler=batch.get("scheduler"),
-                            lake=str(cfg.paths.lake), unknown_category=batch.get("unknown_category", "error"),
+                            lake=str(cfg.paths.lake), unknown_category=batch.get("unknown_category", "reject"),
                             version=version, backend=batch.get("backend", "auto"),
                             trees=batch.get("trees", "auto"))
     Console(stderr=True).print(

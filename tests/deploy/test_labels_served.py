@@ -42,7 +42,8 @@ def test_every_protocol_answers_in_the_users_labels(loans_run):
         csv = c.post("/invocations", content=rows.to_csv(index=False), headers={"content-type": "text/csv"})
         assert [r["prediction"] for r in csv.json()["predictions"]] == [r["prediction"] for r in mlflow]
         meta = c.get("/v2/models/loans").json()
-        assert {o["name"]: o["datatype"] for o in meta["outputs"]} == {"probability": "FP64", "prediction": "BYTES"}
+        assert {o["name"]: o["datatype"] for o in meta["outputs"]} == {"probability": "FP64", "prediction": "BYTES",
+                                                                         "error": "BYTES"}
         v2 = c.post("/v2/models/loans/infer", json={"inputs": [
             {"name": k, "shape": [len(rows)], "datatype": "FP64" if pd.api.types.is_numeric_dtype(rows[k]) else "BYTES",
              "data": rows[k].tolist()} for k in rows.columns]}).json()

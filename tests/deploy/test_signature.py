@@ -7,6 +7,7 @@ import pytest
 
 from mlbp.deploy.batch.checks import check_batch
 from mlbp.deploy.runtime.signature import InputChecker, InputError
+from mlbp.engine.errors import MlbpError
 
 
 @pytest.fixture
@@ -26,7 +27,6 @@ def checker(example):
     ("distance_km", "far", "number"),
     ("region", 3, "string"),
     ("region", True, "string"),
-    ("region", "atlantis", "unknown category"),
     ("channel", None, "null"),
 ])
 def test_bad_values_name_the_column(checker, good_row, column, value, words):
@@ -52,8 +52,35 @@ def test_missing_and_extra_columns(example, good_row):
 
 
 def test_unknown_category_as_missing(example, good_row):
-    c = InputChecker(example["manifest"]["signature"], unknown_category="missing")
-    assert c.records([{**good_row, "region": "atlantis"}])["region"] == [None]
+    for policy in ("score", "missing"):  # `missing` is the former name
+        c = InputChecker(example["manifest"]["signature"], unknown_category=policy)
+        checked = c.records([{**good_row, "region": "atlantis"}])
+        assert checked["region"] == [None] and not checked.rejected
+
+
+def test_an_unknown_category_refuses_its_row_only(checker, good_row):
+    rows = [good_row, {**good_row, "region": "atlantis", "channel": "pigeon"}, good_row]
+    checked = checker.records(rows)
+    assert list(checked.rejected) == [1]
+    err = checked.rejected[1]
+    assert err.field == "region" and err.status == 422
+    assert "row 1" in err.message and "'atlantis'" in err.message and "the model knows" in err.message
+    assert checked["region"] == [good_row["region"], None, good_row["region"]]  # aligned, the row held as missing
+
+
+def test_an_unknown_category_error_stays_short_for_4000_categories():
+    levels = [f"city_{i:04d}" for i in range(4000)]
+    sig = {"numeric": [], "categorical": ["city"], "task": "binary",
+           "inputs": {"city": {"kind": "categorical", "categories": levels, "nullable": True}}}
+    checked = InputChecker(sig).columns({"city": ["city_0001", "Atlantis " * 40]})
+    message = checked.rejected[1].message
+    assert len(message) < 300 and "4,000" in message and "city_0000" in message and "city_3999" not in message
+
+
+def test_a_policy_outside_the_list_is_refused_naming_the_key(example):
+    with pytest.raises(MlbpError) as err:
+        InputChecker(example["manifest"]["signature"], unknown_category="drop")
+    assert err.value.key == "deploy.rest.unknown_category" and "reject | score" in str(err.value)
 
 
 def test_integral_floats_are_ints_and_ints_are_floats(checker, good_row):

@@ -58,8 +58,16 @@ def read_binary_response(r) -> dict[str, list]:
     out, offset = {}, 0
     for o in head["outputs"]:
         size = o["parameters"]["binary_data_size"]
-        dtype = {"FP64": "<f8", "INT64": "<i8"}[o["datatype"]]
-        out[o["name"]] = np.frombuffer(blob[offset:offset + size], dtype=dtype).tolist()
+        raw = blob[offset:offset + size]
+        if o["datatype"] == "BYTES":  # each element: a 4-byte little-endian length, then the bytes
+            items, at = [], 0
+            while at < len(raw):
+                (k,) = struct.unpack_from("<I", raw, at)
+                items.append(raw[at + 4:at + 4 + k].decode())
+                at += 4 + k
+            out[o["name"]] = items
+        else:
+            out[o["name"]] = np.frombuffer(raw, dtype={"FP64": "<f8", "INT64": "<i8"}[o["datatype"]]).tolist()
         offset += size
     assert offset == len(blob)
     return out

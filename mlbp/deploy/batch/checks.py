@@ -99,7 +99,7 @@ def check_batch(batch: Any, checker: InputChecker) -> CheckedBatch:
                 known = np.fromiter((v in allowed for v in codes.values), dtype=bool, count=len(codes.values))
                 if not known.all():
                     unknown = present & ~np.append(known, True)[codes.index]
-                    if checker.unknown_category == "error":
+                    if checker.unknown_category == "reject":
                         out.fail(unknown, f"{c}: unknown category")
                     else:
                         codes.index[unknown] = -1

@@ -62,7 +62,7 @@ def _rows_estimate(dataset: Any) -> int:
 
 
 def score_chunk(bundle: str, chunk: Any, index: int, offset: int, out: str, id_column: str | None,
-                scored_at: Any, unknown_category: str = "error", version: Any = None, trees: str = "booster",
+                scored_at: Any, unknown_category: str = "reject", version: Any = None, trees: str = "booster",
                 input_types: dict[str, Any] | None = None, chunk_rows: int = 200_000) -> dict[str, int]:
     """Score one chunk (a batch_plan.Piece the worker reads itself, or a record batch); write its
     scores and quarantine parts. Runs in a worker."""
@@ -153,7 +153,7 @@ def _decoded(table: Any, types: dict[str, Any]) -> Any:
 
 def score_dataset(bundle: str | Path, source: str | Path, out: str | Path, *, engine: str = "local", n_jobs: int = 2,
                   chunk_rows: int = 200_000, id_column: str | None = None, scheduler: str | None = None,
-                  client: Any = None, lake: str | Path | None = None, unknown_category: str = "error",
+                  client: Any = None, lake: str | Path | None = None, unknown_category: str = "reject",
                   scored_at: Any = None, version: Any = None, backend: str = "auto", trees: str = "auto"
                   ) -> dict[str, Any]:
     """Score `source` into folder `out`; returns the counts (and fails if they do not reconcile).
@@ -317,7 +317,7 @@ class BatchScore(Stage):
     makes: ClassVar[tuple[str, ...]] = ("scores",)
 
     def __init__(self, id_column: str | None = None, engine: str = "local", n_jobs: int = 1, backend: str = "auto",
-                 chunk_rows: int = 200_000, scheduler: str | None = None, unknown_category: str = "error",
+                 chunk_rows: int = 200_000, scheduler: str | None = None, unknown_category: str = "reject",
                  trees: str = "auto") -> None:
         self.id_column = id_column
         self.engine = engine

@@ -31,6 +31,7 @@ from mlbp.deploy.rest.metrics import ServerMetrics
 from mlbp.deploy.rest.middleware import RequestMiddleware
 from mlbp.deploy.rest.openapi import json_response
 from mlbp.deploy.rest.payloads import columns_from_mlflow, columns_from_v2, parse_json, records_out, v2_outputs
+from mlbp.deploy.rest.refused import Answer, kept_rows, spread
 from mlbp.deploy.rest.routes import add_routes
 from mlbp.deploy.rest.routing import SplitRouter
 from mlbp.deploy.rest.security import ApiKeys
@@ -54,6 +55,14 @@ class ServeOptions:
     remember_requests: int = 100_000  # request ids kept for /feedback
 
 
+def _row_ids(rid: str, n: int, rows: list[int] | None) -> list[str]:
+    """The request id of each predicted row: the request's own for a one-row request, else
+    `<request id>-<row>` with the row's position in the request (refused rows keep theirs)."""
+    if n == 1:
+        return [rid]
+    return [f"{rid}-{i}" for i in (range(n) if rows is None else rows)]
+
+
 class Server:
     """Holds the variants, router, sink, batcher and metrics; `app` is the ASGI application."""
 
@@ -75,10 +84,11 @@ class Server:
 
     # ---- prediction core ----------------------------------------------------------------------
     async def predict(self, headers: Any, body: bytes, rid: str, parse: Any, variant_name: str | None = None,
-                      version: str | None = None) -> tuple[str, str, Any, dict[str, np.ndarray]]:
-        """Auth, route, parse + validate, predict (batched or not), log, shadow. Returns
-        (request id, variant, model, outputs). `version`: the model version the client asked for
-        (a V2 versioned route); a variant swapped to another version meanwhile is a 404."""
+                      version: str | None = None) -> Answer:
+        """Auth, route, parse + validate, predict (batched or not), log, shadow. `version`: the
+        model version the client asked for (a V2 versioned route); a variant swapped to another
+        version meanwhile is a 404. Rows refused on their own (an unseen category) are left out of
+        the prediction and answered with their error; a request whose every row is refused is a 422."""
         self.keys.check(headers, "predict")
         shadows: list[str] = []
         if variant_name is None:
@@ -91,45 +101,58 @@ class Server:
         if version is not None and str(model.version) != version:
             raise self._not_served(self.variants.model_name, version)
         cols, n = parse(body, model.checker)
+        rejected: dict[int, InputError] = getattr(cols, "rejected", None) or {}
+        rows = None
+        if rejected:
+            rows, cols, n_all = kept_rows(cols, rejected, n)
+            self.metrics.refused(model.name, str(model.version), variant_name, len(rejected))
+            if rows is None:
+                first = rejected[min(rejected)]
+                raise InputError(first.message + (f" ({n_all} of {n_all} rows refused)" if n_all > 1 else ""),
+                                 field=first.field, status=422)
+            n_kept = len(rows)
+        else:
+            n_all = n_kept = n
         t0 = time.perf_counter()
         if model.compiled is None:
-            out = await run_in_threadpool(model.predict_columns, cols, n)
-        elif self.batcher is not None and n == 1:
-            out = await self.batcher.predict(model, cols, n)
+            out = await run_in_threadpool(model.predict_columns, cols, n_kept)
+        elif self.batcher is not None and n_kept == 1:
+            out = await self.batcher.predict(model, cols, n_kept)
         else:
-            out = model.predict_columns(cols, n)
+            out = model.predict_columns(cols, n_kept)
         secs = time.perf_counter() - t0
-        version = str(model.version)
-        self.metrics.predicted(model.name, version, variant_name, False, n, secs)
-        self._remember(rid, n, variant_name, model.version, out.get("prediction"))
+        self.metrics.predicted(model.name, str(model.version), variant_name, False, n_kept, secs)
+        ids = _row_ids(rid, n_all, rows)
+        self._remember(ids, variant_name, model.version, out.get("prediction"))
         if self.log_predictions:
-            self._log(rid, model, variant_name, cols, out, n, secs, shadow=False)
+            self._log(ids, model, variant_name, cols, out, secs, shadow=False)
         for s in shadows:
-            self._shadow(s, rid, cols, n)
-        return rid, variant_name, model, out
+            self._shadow(s, ids, cols, n_kept)
+        if rows is not None:
+            out = spread(out, rows, n_all)
+        return Answer(rid, variant_name, model, out, rejected)
 
-    def _remember(self, rid: str, n: int, variant: str, version: Any, preds: Any) -> None:
-        preds = np.asarray(preds).tolist() if preds is not None else [None] * n
-        ids = [rid] if n == 1 else [f"{rid}-{i}" for i in range(n)]
+    def _remember(self, ids: list[str], variant: str, version: Any, preds: Any) -> None:
+        preds = np.asarray(preds).tolist() if preds is not None else [None] * len(ids)
         for i, key in enumerate(ids):
             self.requests[key] = (variant, version, preds[i])
         while len(self.requests) > self.options.remember_requests:
             self.requests.popitem(last=False)
 
-    def _log(self, rid: str, model: Any, variant: str, cols: dict[str, list[Any]], out: dict[str, np.ndarray],
-             n: int, secs: float, shadow: bool) -> None:
+    def _log(self, ids: list[str], model: Any, variant: str, cols: dict[str, list[Any]], out: dict[str, np.ndarray],
+             secs: float, shadow: bool) -> None:
         now = time.time()
         outs = {k: np.asarray(v).tolist() for k, v in out.items()}
-        records = [{"request_id": rid if n == 1 else f"{rid}-{i}", "time": now, "model": model.name,
+        records = [{"request_id": key, "time": now, "model": model.name,
                     "version": model.version, "variant": variant, "inputs": {c: cols[c][i] for c in cols},
                     "outputs": {k: outs[k][i] for k in outs}, "latency_ms": secs * 1000.0, "shadow": shadow}
-                   for i in range(n)]
+                   for i, key in enumerate(ids)]
         try:
             self.sink.write(records)
         except Exception as exc:  # noqa: BLE001 - a logging failure must not fail the prediction
             log.warning("prediction sink failed: %s", exc)
 
-    def _shadow(self, name: str, rid: str, cols: dict[str, list[Any]], n: int) -> None:
+    def _shadow(self, name: str, ids: list[str], cols: dict[str, list[Any]], n: int) -> None:
         variant = self.variants.items.get(name)
         if variant is None:
             return
@@ -137,19 +160,24 @@ class Server:
         try:
             t0 = time.perf_counter()
             checked = model.checker.columns(dict(cols), n)
+            if checked.rejected:  # the shadow knows fewer categories: it predicts the rows it can
+                keep, checked, _ = kept_rows(checked, checked.rejected, n)
+                if keep is None:
+                    return
+                ids = [ids[i] for i in keep]
+                n = len(keep)
             out = model.predict_columns(checked, n)
             self.metrics.predicted(model.name, str(model.version), name, True, n, 0.0)
             if self.log_predictions:
-                self._log(rid, model, name, checked, out, n, time.perf_counter() - t0, shadow=True)
+                self._log(ids, model, name, checked, out, time.perf_counter() - t0, shadow=True)
         except Exception as exc:  # noqa: BLE001 - a shadow never affects the served answer
-            log.warning("shadow variant %s failed on %s: %s", name, rid, exc)
+            log.warning("shadow variant %s failed on %s: %s", name, ids[0] if ids else "?", exc)
 
     # ---- the prediction endpoints: shared by the FastAPI routes and the raw fast lane -------------
     async def h_invocations(self, headers: Any, body: bytes, rid: str) -> dict[str, Any]:
         ctype = headers.get("content-type", "")
-        _rid, _variant, _model, out = await self.predict(
-            headers, body, rid, lambda b, checker: columns_from_mlflow(b, ctype, checker))
-        return {"predictions": records_out(out)}
+        answer = await self.predict(headers, body, rid, lambda b, checker: columns_from_mlflow(b, ctype, checker))
+        return {"predictions": records_out(answer.out, answer.rejected)}
 
     async def h_predict(self, headers: Any, body: bytes, rid: str) -> dict[str, Any]:
         def parse(b: bytes, checker: Any) -> Any:
@@ -159,9 +187,9 @@ class Server:
             rows = [doc] if isinstance(doc, dict) else doc
             return checker.records(rows, where="records"), len(rows) if isinstance(rows, list) else 0
 
-        rid, variant, model, out = await self.predict(headers, body, rid, parse)
-        return {"request_id": rid, "model": model.name, "version": model.version, "variant": variant,
-                "predictions": records_out(out)}
+        a = await self.predict(headers, body, rid, parse)
+        return {"request_id": a.rid, "model": a.model.name, "version": a.model.version, "variant": a.variant,
+                "predictions": records_out(a.out, a.rejected)}
 
     async def h_v2_infer(self, name: str, headers: Any, body: bytes, rid: str, version: str | None = None
                          ) -> dict[str, Any] | BinaryBody:
@@ -183,10 +211,13 @@ class Server:
                 raise InputError("binary data follows a JSON header that is not an object", field="body", status=400)
             return columns_from_v2(doc, checker)
 
-        rid, variant, model, out = await self.predict(headers, body, rid, parse, variant_name=target, version=version)
+        a = await self.predict(headers, body, rid, parse, variant_name=target, version=version)
+        rid, variant, model = a.rid, a.variant, a.model
         doc = holder.get("doc", {})
-        tensors = {t["name"]: t for t in v2_outputs(out)}
-        names, binary = wanted_outputs(doc, list(tensors))
+        rejecting = model.checker.unknown_category == "reject"
+        tensors = {t["name"]: t for t in v2_outputs(a.out, a.rejected, with_error=rejecting)}
+        default = list(tensors) if a.rejected else [t for t in tensors if t != "error"]  # `error` on request
+        names, binary = wanted_outputs(doc, list(tensors), default)
         payload: dict[str, Any] = {"model_name": self.variants.model_name, "model_version": str(model.version),
                                    "parameters": {"content_type": "pd", "request_id": rid, "variant": variant},
                                    "outputs": [tensors[n] for n in names]}

@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port-file")
     p.add_argument("--micro-batch", action="store_true")
     p.add_argument("--no-fast-path", action="store_true")
-    p.add_argument("--unknown-category", choices=["error", "missing"], default="error")
+    p.add_argument("--unknown-category", choices=["reject", "score", "error", "missing"], default="reject")
     p.add_argument("--extra-columns", choices=["ignore", "error"], default="ignore")
     p.add_argument("--prediction-log", help="log every prediction as partitioned Parquet under this folder")
     a = p.parse_args(argv)

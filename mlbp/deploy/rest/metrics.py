@@ -22,6 +22,8 @@ class ServerMetrics:
                                          ["model", "version", "variant"], buckets=BUCKETS, registry=self.registry)
         self.info = Gauge("mlbp_model_info", "1 for the version each variant serves",
                           ["model", "version", "variant", "fast_path"], registry=self.registry)
+        self.refused_rows = Counter("mlbp_rows_refused", "rows answered with their own error (unseen category)",
+                                    ["model", "version", "variant"], registry=self.registry)
         self.swaps = Counter("mlbp_model_swaps", "hot swaps per variant", ["variant"], registry=self.registry)
 
         self._children: dict[tuple, tuple] = {}
@@ -50,6 +52,9 @@ class ServerMetrics:
         kids[0].inc(rows)
         if not shadow:
             kids[1].observe(seconds)
+
+    def refused(self, model: str, version: str, variant: str, rows: int) -> None:
+        self.refused_rows.labels(model, version, variant).inc(rows)
 
     def set_models(self, variants: dict) -> None:
         self.info.clear()

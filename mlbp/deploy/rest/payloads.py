@@ -191,12 +191,25 @@ def columns_from_v2(doc: Any, checker: InputChecker) -> tuple[dict[str, list[Any
 V2_DTYPES = {"f": "FP64", "i": "INT64", "u": "UINT64", "b": "BOOL"}
 
 
-def v2_outputs(outputs: dict[str, np.ndarray]) -> list[dict[str, Any]]:
-    return [{"name": k, "shape": [len(v)], "datatype": V2_DTYPES.get(np.asarray(v).dtype.kind, "BYTES"),
-             "data": np.asarray(v).tolist()} for k, v in outputs.items()]
+def v2_outputs(outputs: dict[str, np.ndarray], rejected: dict[int, Any] | None = None,
+               with_error: bool = False) -> list[dict[str, Any]]:
+    """One tensor per output, and (when rows were refused, or `with_error`) an `error` BYTES
+    tensor: the row's error, "" where it was scored."""
+    tensors = [{"name": k, "shape": [len(v)], "datatype": V2_DTYPES.get(np.asarray(v).dtype.kind, "BYTES"),
+                "data": np.asarray(v).tolist()} for k, v in outputs.items()]
+    if rejected or with_error:
+        rejected = rejected or {}
+        n = len(next(iter(outputs.values())))
+        errors = [rejected[i].message if i in rejected else "" for i in range(n)]
+        tensors.append({"name": "error", "shape": [n], "datatype": "BYTES", "data": errors})
+    return tensors
 
 
-def records_out(outputs: dict[str, np.ndarray]) -> list[dict[str, Any]]:
+def records_out(outputs: dict[str, np.ndarray], rejected: dict[int, Any] | None = None) -> list[dict[str, Any]]:
+    """A record per row; a refused row's record is its error (`error`, `field`, `row`)."""
     lists = {k: np.asarray(v).tolist() for k, v in outputs.items()}
     n = len(next(iter(lists.values())))
-    return [{k: lists[k][i] for k in lists} for i in range(n)]
+    if not rejected:
+        return [{k: lists[k][i] for k in lists} for i in range(n)]
+    return [{"error": rejected[i].message, "field": rejected[i].field, "row": i} if i in rejected
+            else {k: lists[k][i] for k in lists} for i in range(n)]

@@ -38,6 +38,8 @@ def _v2_metadata(server: Server, v: Any) -> dict[str, Any]:
     answer = {"int": "INT64", "bool": "BOOL", "float": "FP64"}.get(Labels.from_info(sig).dtype(), "BYTES") \
         if sig["task"] != "regression" else "FP64"  # the prediction is a label in the user's own type
     outputs = [{"name": o, "datatype": answer if o == "prediction" else "FP64", "shape": [-1]} for o in m.outputs]
+    if m.checker.unknown_category == "reject":  # present in an answer only when a row was refused
+        outputs.append({"name": "error", "datatype": "BYTES", "shape": [-1]})
     return {"name": server.variants.model_name, "versions": [str(m.version)], "platform": "mlbp",
             "inputs": inputs, "outputs": outputs,
             "parameters": {"content_type": "pd", "variant": v.name, "fast_path": m.fast_path,

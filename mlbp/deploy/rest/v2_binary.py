@@ -100,14 +100,16 @@ def _decode_bytes(name: str, chunk: bytes) -> list[Any]:
     return out
 
 
-def wanted_outputs(doc: dict[str, Any], available: list[str]) -> tuple[list[str], set[str]]:
-    """The outputs a request asks for, in its order (all when it names none), and which of them it
-    wants as binary."""
+def wanted_outputs(doc: dict[str, Any], available: list[str], default: list[str] | None = None
+                   ) -> tuple[list[str], set[str]]:
+    """The outputs a request asks for, in its order (`default`, else all, when it names none), and
+    which of them it wants as binary."""
     params = doc.get("parameters") if isinstance(doc.get("parameters"), dict) else {}
     all_binary = params.get("binary_data_output") is True
     asked = doc.get("outputs")
     if asked is None:
-        return list(available), set(available) if all_binary else set()
+        names = list(default if default is not None else available)
+        return names, set(names) if all_binary else set()
     if not isinstance(asked, list) or not all(isinstance(o, dict) and isinstance(o.get("name"), str) for o in asked):
         raise InputError("'outputs' must be a list of {name, parameters}", field="outputs", status=400)
     names, binary = [], set()

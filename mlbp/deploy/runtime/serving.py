@@ -115,7 +115,7 @@ def version_of(path: Path, manifest: dict[str, Any]) -> Any:
     return int(m.group(1)) if m else manifest.get("version") or path.name[:12]
 
 
-def load_serving(path: str | Path, version: Any = None, unknown_category: str = "error",
+def load_serving(path: str | Path, version: Any = None, unknown_category: str = "reject",
                  extra_columns: str = "ignore", fast_path: bool = True, threads: int = 1,
                  trees: str = "booster") -> ServingModel:
     """Verify + unpickle the bundle, compile it, prove the compiled path on the golden examples.

@@ -3,7 +3,9 @@
 not an int; each problem names the column (and row) so the client can fix its request.
 
 Policies (config `deploy.rest.unknown_category`, `deploy.rest.extra_columns`):
-  unknown_category: error | missing   an unseen category is a 422, or is treated as missing
+  unknown_category: reject | score    a row holding an unseen category is refused on its own
+                                      (the other rows are scored), or scored with it as unseen;
+                                      `error` and `missing` are their former names
   extra_columns:    error | ignore    a column the model does not use is a 422, or is dropped
 """
 
@@ -14,8 +16,27 @@ from typing import Any
 
 from mlbp.engine.errors import MlbpError, Reason
 
-UNKNOWN = ("error", "missing")
+UNKNOWN = ("reject", "score")
+UNKNOWN_ALIASES = {"error": "reject", "missing": "score"}
 EXTRA = ("error", "ignore")
+SHOWN_CATEGORIES = 5  # an error names this many known categories, never the whole list
+
+
+def unknown_policy(value: str, key: str = "deploy.rest.unknown_category") -> str:
+    """The policy's canonical name (`reject` | `score`); the former names are accepted."""
+    policy = UNKNOWN_ALIASES.get(value, value)
+    if policy not in UNKNOWN:
+        raise MlbpError("unknown policy", key=key, expected=" | ".join(UNKNOWN), got=value)
+    return policy
+
+
+def unknown_category_message(column: str, value: Any, allowed: frozenset[str], row: int | None = None) -> str:
+    """Short whatever the column: the value, how many categories the model knows, a few of them."""
+    where = f"column '{column}'" + (f" row {row}" if row is not None else "")
+    known = sorted(allowed)
+    sample = ", ".join(repr(k) for k in known[:SHOWN_CATEGORIES]) + (", ..." if len(known) > SHOWN_CATEGORIES else "")
+    shown = value if len(str(value)) <= 80 else f"{str(value)[:77]}..."
+    return f"{where}: unknown category {shown!r}; the model knows {len(known):,} (e.g. {sample})"
 
 
 class InputError(MlbpError):
@@ -30,14 +51,22 @@ class InputError(MlbpError):
         return self.message
 
 
+class Checked(dict[str, list[Any]]):
+    """Validated columns in the model's order, and the rows refused one by one (row -> error):
+    a row with a category the model never saw, under `unknown_category=reject`. Its values are
+    kept (as missing) so the columns stay aligned; the server scores the other rows only."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rejected: dict[int, InputError] = {}
+
+
 class InputChecker:
     """Validates columnar input ({column: [values]}) and returns it in the model's column order."""
 
-    def __init__(self, signature: dict[str, Any], unknown_category: str = "error", extra_columns: str = "ignore",
+    def __init__(self, signature: dict[str, Any], unknown_category: str = "reject", extra_columns: str = "ignore",
                  passthrough: tuple[str, ...] = ()) -> None:
-        if unknown_category not in UNKNOWN:
-            raise MlbpError("unknown policy", key="deploy.rest.unknown_category", expected=" | ".join(UNKNOWN),
-                            got=unknown_category)
+        unknown_category = unknown_policy(unknown_category)
         if extra_columns not in EXTRA:
             raise MlbpError("unknown policy", key="deploy.rest.extra_columns", expected=" | ".join(EXTRA),
                             got=extra_columns)
@@ -51,7 +80,7 @@ class InputChecker:
         self.empty_is_missing = bool(signature.get("empty_is_missing"))  # the contract's rule for "" and blanks
 
     # ---- rows (the server) -------------------------------------------------------------------
-    def records(self, records: Any, where: str = "records") -> dict[str, list[Any]]:
+    def records(self, records: Any, where: str = "records") -> Checked:
         """A list of {column: value} objects -> validated columns."""
         if not isinstance(records, list) or not records:
             raise InputError(f"'{where}' must be a non-empty list of objects", field=where, status=400)
@@ -68,7 +97,7 @@ class InputChecker:
                 self._extra([k for k in rec if k not in self.specs], where)
         return self.columns(cols, len(records))
 
-    def columns(self, cols: dict[str, Any], n: int | None = None, where: str = "inputs") -> dict[str, list[Any]]:
+    def columns(self, cols: dict[str, Any], n: int | None = None, where: str = "inputs") -> Checked:
         """{column: [values]} -> validated columns (same lengths, model order)."""
         missing = [c for c in self.features if c not in cols]
         if missing:
@@ -76,7 +105,7 @@ class InputChecker:
                                                                  else ""), field=missing[0],
                              expected=self.features, got=sorted(cols))
         self._extra([k for k in cols if k not in self.specs], where)
-        out: dict[str, list[Any]] = {}
+        out = Checked()
         for c in self.features:
             vals = cols[c]
             if not isinstance(vals, list):
@@ -87,7 +116,8 @@ class InputChecker:
             if len(vals) != n or n == 0:
                 raise InputError(f"column '{c}' has {len(vals)} values, expected {n} (every column the same, "
                                  "at least one row)", field=c)
-            out[c] = self._numeric(c, vals) if self.specs[c]["kind"] == "numeric" else self._category(c, vals)
+            out[c] = self._numeric(c, vals) if self.specs[c]["kind"] == "numeric" \
+                else self._category(c, vals, out.rejected)
         return out
 
     def _extra(self, extra: list[str], where: str) -> None:
@@ -126,7 +156,7 @@ class InputChecker:
                                  f"{_json_type(v)} {v!r}", field=c)
         return vals
 
-    def _category(self, c: str, vals: list[Any]) -> list[Any]:
+    def _category(self, c: str, vals: list[Any], rejected: dict[int, InputError]) -> list[Any]:
         allowed = self.allowed[c]
         nullable = self.specs[c].get("nullable", True)
         if self.empty_is_missing and any(type(v) is str and not v.strip() for v in vals):
@@ -135,10 +165,10 @@ class InputChecker:
         for i, v in enumerate(vals):
             if type(v) is str:
                 if allowed and v not in allowed:
-                    if self.unknown_category == "error":
-                        shown = sorted(allowed)
-                        raise InputError(f"column '{c}' row {i}: unknown category {v!r}; allowed: {shown}", field=c,
-                                         fix="send a known category or set deploy.rest.unknown_category=missing")
+                    if self.unknown_category == "reject" and i not in rejected:
+                        rejected[i] = InputError(unknown_category_message(c, v, allowed, i), field=c,
+                                                 fix="send a known category, or set "
+                                                     "deploy.rest.unknown_category=score to score it as unseen")
                     if fixed is None:
                         fixed = list(vals)
                     fixed[i] = None

@@ -78,7 +78,7 @@ class ServeCheck(Stage):
     needs: ClassVar[tuple[str, ...]] = ("bundle",)
     makes: ClassVar[tuple[str, ...]] = ("serve_check",)
 
-    def __init__(self, ready_timeout_seconds: float = 60.0, unknown_category: str = "error",
+    def __init__(self, ready_timeout_seconds: float = 60.0, unknown_category: str = "reject",
                  extra_columns: str = "ignore", fast_path: bool = True, micro_batch: bool = False) -> None:
         self.ready_timeout_seconds = ready_timeout_seconds
         self.options = {"unknown_category": unknown_category, "extra_columns": extra_columns,
@@ -120,7 +120,7 @@ def check_protocols(client: Any, manifest: dict[str, Any], golden: Any) -> dict[
 def launch_args(bundle: Path, options: dict[str, Any] | None) -> list[str]:
     """`python -m mlbp.deploy.rest.launch` arguments for these serving options (deploy.rest)."""
     o = options or {}
-    args = ["--bundle", str(bundle), "--unknown-category", str(o.get("unknown_category", "error")),
+    args = ["--bundle", str(bundle), "--unknown-category", str(o.get("unknown_category", "reject")),
             "--extra-columns", str(o.get("extra_columns", "ignore"))]
     if not o.get("fast_path", True):
         args.append("--no-fast-path")
