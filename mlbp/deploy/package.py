@@ -55,20 +55,48 @@ def output_schema(info: dict[str, Any], threshold: float | None) -> dict[str, An
     return {"task": task, "columns": cols}
 
 
-def golden_rows(holdout, features: list[str], categorical: list[str], n: int):
+def golden_rows(holdout, features: list[str], categorical: list[str], n: int,
+                known: dict[str, list[str]] | None = None):
     """Rows that cover every category and a missing value of every column that has one, then fill
-    up to n: golden examples should exercise every branch of the encoders, not 25 look-alikes."""
+    up to n: golden examples should exercise every branch of the encoders, not 25 look-alikes.
+
+    When the categories do not fit in n rows (a 4,000-level column), each column gets an equal
+    share: levels training knew first (they exercise the encoders), then two it never saw (they
+    exercise "other", and a `reject` server's per-row refusal); the fill prefers rows whose every
+    category is known, so the server scores most golden rows whatever its policy."""
+    import pandas as pd
+
+    known_sets = {c: set(map(str, (known or {}).get(c, []))) for c in categorical}
+    groups = {c: holdout[c].dropna().groupby(holdout[c].dropna(), sort=True).groups for c in categorical}
+    gaps = sum(bool(holdout[c].isna().any()) for c in features)
+    levels = sum(len(g) for g in groups.values())
+    share = None if levels + gaps <= n else max(2, (n - gaps) // (2 * max(1, len(categorical))))
     chosen: list[Any] = []
     for col in features:
         values = holdout[col]
         if values.isna().any():
             chosen.append(values[values.isna()].index[0])
-        if col in categorical:
-            for _value, idx in values.dropna().groupby(values.dropna(), sort=True).groups.items():
-                chosen.append(idx[0])
+        if col not in groups:
+            continue
+        items = list(groups[col].items())
+        if share is not None and known_sets[col]:
+            seen = [(v, idx) for v, idx in items if str(v) in known_sets[col]]
+            unseen = [(v, idx) for v, idx in items if str(v) not in known_sets[col]]
+            items = seen[:share] + unseen[:2]
+        elif share is not None:
+            items = items[:share]
+        chosen.extend(idx[0] for _v, idx in items)
     chosen = list(dict.fromkeys(chosen))[:n]
     taken = set(chosen)
-    rest = [i for i in holdout.index[: n + len(taken)] if i not in taken][: max(0, n - len(chosen))]
+    scoreable = pd.Series(True, index=holdout.index)
+    for c in categorical:
+        if known_sets[c]:
+            scoreable &= holdout[c].isna() | holdout[c].astype(str).isin(known_sets[c])
+    need = max(0, n - len(chosen))
+    mask = scoreable.to_numpy()
+    rest = [i for i in holdout.index[mask][: need + len(taken)] if i not in taken][:need]
+    if len(rest) < need:
+        rest += [i for i in holdout.index[~mask][: need + len(taken)] if i not in taken][: need - len(rest)]
     return holdout.loc[chosen + rest]
 
 
@@ -106,7 +134,7 @@ class Package(Stage):
         write_json(profile_frame(train, features), out, "profile.json")
         write_json(self.contract, out, "contract.json")
         model = joblib.load(out / "model.joblib")
-        golden_in = golden_rows(holdout, features, info["categorical"], self.golden_rows)
+        golden_in = golden_rows(holdout, features, info["categorical"], self.golden_rows, info.get("categories"))
         golden_in = golden_in[[c for c in [self.id_column, *features] if c]].reset_index(drop=True)
         golden = golden_in.join(predict_frame(model, info, golden_in, card.get("threshold")).add_prefix("expected_"))
         write_frame(golden, out, "golden.parquet")

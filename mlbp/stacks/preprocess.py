@@ -37,57 +37,21 @@ def missing_as_nan(X: Any) -> Any:
     arr = np.array(X, dtype=object)
     arr[pd.isna(arr)] = np.nan
     return arr
-CATEGORICAL = ("onehot", "ordinal", "native")
+def __getattr__(name: str) -> Any:
+    """NativeCategorical lives in mlbp.stacks.category_policy (it needs scikit-learn's base
+    classes, which this module does not import); bundles pickled before the move name it here."""
+    if name == "NativeCategorical":
+        from mlbp.stacks.category_policy import NativeCategorical
+
+        return NativeCategorical
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-class NativeCategorical:
-    """Categoricals as a pandas `category` dtype with the categories fixed at fit time.
-
-    LightGBM (categorical_feature='auto'), XGBoost (enable_categorical=True) and scikit-learn's
-    HistGradientBoosting (categorical_features='from_dtype') split on such columns natively, with
-    no one-hot blow-up. Unknown values at predict time become missing, which all three handle.
-    """
-
-    def __init__(self, max_categories: int | None = 255) -> None:
-        self.max_categories = max_categories
-
-    def fit(self, X: pd.DataFrame, y: Any = None) -> NativeCategorical:
-        X = pd.DataFrame(X)
-        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
-        self.categories_ = {}
-        for c in X.columns:
-            counts = X[c].dropna().astype(str).value_counts()
-            if self.max_categories:
-                counts = counts.head(self.max_categories)  # rarest beyond the cap become missing
-            self.categories_[c] = sorted(counts.index)
-        return self
-
-    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
-        X = pd.DataFrame(X)
-        out = pd.DataFrame(index=X.index)
-        for c in self.feature_names_in_:
-            cats = self.categories_[c]
-            col = X[c].astype(object)
-            col = col.where(col.isna(), col.astype(str))
-            out[c] = pd.Categorical(col.where(col.isin(cats)), categories=cats)  # unseen -> missing
-        return out
-
-    def fit_transform(self, X: pd.DataFrame, y: Any = None) -> pd.DataFrame:
-        return self.fit(X, y).transform(X)
-
-    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        return np.asarray(self.feature_names_in_, dtype=object)
-
-    def set_output(self, *, transform: str | None = None) -> NativeCategorical:
-        return self  # always pandas: the category dtype is the point
-
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        return {"max_categories": self.max_categories}
-
-    def set_params(self, **params: Any) -> NativeCategorical:
-        for k, v in params.items():
-            setattr(self, k, v)
-        return self
+CATEGORICAL = ("onehot", "ordinal", "native", "target")
+# the most levels a column keeps per encoding (the category policy folds the rest into "other"):
+# one-hot makes a column per level; native splits take up to 255 levels (scikit-learn's
+# HistGradientBoosting refuses more), "other" included; target encoding is one number whatever
+MAX_CATEGORIES = {"onehot": 50, "ordinal": 255, "native": 254, "target": None}
 
 
 class Preprocess:
@@ -99,13 +63,19 @@ class Preprocess:
           _target_: mlbp.stacks.preprocess.Preprocess
           numeric: impute_scale   # passthrough | impute | impute_scale
           categorical: onehot     # onehot | ordinal | native (pandas category dtype for LightGBM,
-                                  #   XGBoost with enable_categorical, HistGradientBoosting)
+                                  #   XGBoost with enable_categorical, HistGradientBoosting) |
+                                  #   target (scikit-learn's TargetEncoder, cross-fitted)
+          min_frequency: 20       # the category policy (mlbp.stacks.category_policy): a level seen
+          max_categories: null    #   fewer times (or a share < 1) is "other", and so is an unseen one;
+                                  #   at most max_categories levels (null: the encoding's default)
     """
 
-    def __init__(self, numeric: str = "impute", categorical: str = "onehot", min_frequency: int | None = 20) -> None:
+    def __init__(self, numeric: str = "impute", categorical: str = "onehot", min_frequency: float | None = 20,
+                 max_categories: int | None = None) -> None:
         self.numeric = numeric
         self.categorical = categorical
         self.min_frequency = min_frequency
+        self.max_categories = max_categories
 
     def check(self) -> None:
         if self.numeric not in NUMERIC:
@@ -114,6 +84,22 @@ class Preprocess:
         if self.categorical not in CATEGORICAL:
             raise MlbpError("unknown categorical encoding", key="stack.preprocess.categorical",
                             expected=" | ".join(CATEGORICAL), got=self.categorical)
+        if self.min_frequency is not None and (not isinstance(self.min_frequency, int | float)
+                                               or isinstance(self.min_frequency, bool) or self.min_frequency < 0):
+            raise MlbpError("min_frequency is a count of rows (or a share below 1)",
+                            key="stack.preprocess.min_frequency", expected="a number >= 0, or null",
+                            got=self.min_frequency)
+        if self.max_categories is not None and (not isinstance(self.max_categories, int)
+                                                or isinstance(self.max_categories, bool) or self.max_categories < 1):
+            raise MlbpError("max_categories is how many levels a column keeps", key="stack.preprocess.max_categories",
+                            expected="an integer >= 1, or null", got=self.max_categories)
+
+    def policy(self) -> Any:
+        """The category policy every encoding starts from (rare and unseen levels -> "other")."""
+        from mlbp.stacks.category_policy import CategoryPolicy
+
+        cap = self.max_categories if self.max_categories is not None else MAX_CATEGORIES[self.categorical]
+        return CategoryPolicy(min_frequency=self.min_frequency, max_categories=cap)
 
     def build(self, numeric_cols: list[str], categorical_cols: list[str]) -> Any:
         from sklearn.compose import ColumnTransformer
@@ -130,22 +116,25 @@ class Preprocess:
         else:
             num = Pipeline([floats, ("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())])
         missing = FunctionTransformer(missing_as_nan, feature_names_out="one-to-one")
+        fill = ("impute", SimpleImputer(strategy="constant", fill_value="__missing__"))
         if self.categorical == "onehot":
-            cat: Any = Pipeline([
-                ("missing", missing),
-                ("impute", SimpleImputer(strategy="constant", fill_value="__missing__")),
-                ("encode", OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=self.min_frequency,
-                                         sparse_output=False)),
-            ])
+            cat: Any = Pipeline([("missing", missing), ("policy", self.policy()), fill,
+                                 ("encode", OneHotEncoder(handle_unknown="ignore", sparse_output=False))])
         elif self.categorical == "ordinal":
-            cat = Pipeline([
-                ("missing", missing),
-                ("impute", SimpleImputer(strategy="constant", fill_value="__missing__")),
-                ("encode", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1,
-                                          encoded_missing_value=-1)),
-            ])
+            cat = Pipeline([("missing", missing), ("policy", self.policy()), fill,
+                            ("encode", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1,
+                                                      encoded_missing_value=-1))])
+        elif self.categorical == "target":
+            from sklearn.model_selection import KFold
+            from sklearn.preprocessing import TargetEncoder
+
+            folds = KFold(n_splits=5, shuffle=True, random_state=0)  # cross-fitted, and the same on every run
+            cat = Pipeline([("missing", missing), ("policy", self.policy()), fill,
+                            ("encode", TargetEncoder(cv=folds))])
         else:
-            cat = NativeCategorical()
+            from mlbp.stacks.category_policy import NativeCategorical
+
+            cat = Pipeline([("policy", self.policy()), ("encode", NativeCategorical(max_categories=None))])
         ct = ColumnTransformer([("num", num, numeric_cols), ("cat", cat, categorical_cols)],
                                verbose_feature_names_out=False)
         if self.categorical == "native":

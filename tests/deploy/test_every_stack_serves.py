@@ -64,7 +64,9 @@ def test_stack_bundle_reproduces_its_golden_examples_everywhere(stack, sweep_fol
 def test_stack_bundle_passes_the_pipelines_hand_off_checks(stack, sweep_folder, monkeypatch):
     monkeypatch.chdir(sweep_folder)
     run = _run(sweep_folder, stack, "golden_check,serve_check,batch_check", "smoke-stages")
-    assert all(run["stages"][s]["status"] == "done" for s in ("golden_check", "serve_check", "batch_check"))
+    # "cached" when the in-process test ran first in this worker: the check passed then, on the same bundle
+    assert all(run["stages"][s]["status"] in ("done", "cached") for s in ("golden_check", "serve_check",
+                                                                        "batch_check")), run["stages"]
 
 
 def test_every_stack_is_covered():

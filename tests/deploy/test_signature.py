@@ -51,11 +51,11 @@ def test_missing_and_extra_columns(example, good_row):
     assert lax.records([{**good_row, "shoe_size": 44}])["region"] == [good_row["region"]]
 
 
-def test_unknown_category_as_missing(example, good_row):
+def test_unknown_category_under_score_goes_to_the_model_as_it_is(example, good_row):
     for policy in ("score", "missing"):  # `missing` is the former name
         c = InputChecker(example["manifest"]["signature"], unknown_category=policy)
         checked = c.records([{**good_row, "region": "atlantis"}])
-        assert checked["region"] == [None] and not checked.rejected
+        assert checked["region"] == ["atlantis"] and not checked.rejected  # the category policy answers it
 
 
 def test_an_unknown_category_refuses_its_row_only(checker, good_row):

@@ -3,10 +3,11 @@ scorer: no pandas object columns (they cost more than the prediction), one reaso
 row, and the features already in the form the compiled model encodes from.
 
 Numeric columns come back as float64 arrays (NaN = missing); categorical columns as `Codes`: the
-column's distinct strings and one index per row into them (-1 = missing; an unknown category is
--1 when `unknown_category=missing`). That is how Parquet stores a low-cardinality string column
-already, so when the reader hands over dictionary arrays no string is materialised or hashed per
-row; a plain string column is dictionary-encoded once, and checking and encoding share that pass.
+column's distinct strings and one index per row into them (-1 = missing; an unknown category keeps
+its string under `unknown_category=score`, for the model's category policy). That is how Parquet
+stores a low-cardinality string column already, so when the reader hands over dictionary arrays
+no string is materialised or hashed per row; a plain string column is dictionary-encoded once,
+and checking and encoding share that pass.
 """
 
 from __future__ import annotations
@@ -101,8 +102,7 @@ def check_batch(batch: Any, checker: InputChecker) -> CheckedBatch:
                     unknown = present & ~np.append(known, True)[codes.index]
                     if checker.unknown_category == "reject":
                         out.fail(unknown, f"{c}: unknown category")
-                    else:
-                        codes.index[unknown] = -1
+                    # under `score` the value stays: the model's category policy answers it
             if not spec.get("nullable", True):
                 out.fail(~present, f"{c}: null is not allowed")
             out.categorical[c] = codes

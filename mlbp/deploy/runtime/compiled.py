@@ -168,7 +168,9 @@ def _probe(pre: Any, numeric: list[str], categorical: list[str], sig: dict[str, 
         if hasattr(trans, "steps"):
             enc = trans.steps[-1][1]
         if hasattr(enc, "categories_"):
-            for c, cats in zip(cols, enc.categories_, strict=False):
+            per_column = enc.categories_.items() if isinstance(enc.categories_, dict) \
+                else zip(cols, enc.categories_, strict=False)  # NativeCategorical keeps a dict
+            for c, cats in per_column:
                 fitted_cats[c] = [x for x in cats if isinstance(x, str)]
     values = {c: [*dict.fromkeys([*fitted_cats.get(c, []), *(sig["inputs"][c].get("categories") or [])]), None,
                   UNSEEN] for c in categorical}

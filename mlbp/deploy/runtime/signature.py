@@ -4,7 +4,8 @@ not an int; each problem names the column (and row) so the client can fix its re
 
 Policies (config `deploy.rest.unknown_category`, `deploy.rest.extra_columns`):
   unknown_category: reject | score    a row holding an unseen category is refused on its own
-                                      (the other rows are scored), or scored with it as unseen;
+                                      (the other rows are scored), or scored as the model's
+                                      category policy says (the "other" level, or missing);
                                       `error` and `missing` are their former names
   extra_columns:    error | ignore    a column the model does not use is a 422, or is dropped
 """
@@ -164,14 +165,16 @@ class InputChecker:
         fixed = None
         for i, v in enumerate(vals):
             if type(v) is str:
-                if allowed and v not in allowed:
-                    if self.unknown_category == "reject" and i not in rejected:
+                if allowed and v not in allowed and self.unknown_category == "reject":
+                    if i not in rejected:
                         rejected[i] = InputError(unknown_category_message(c, v, allowed, i), field=c,
                                                  fix="send a known category, or set "
                                                      "deploy.rest.unknown_category=score to score it as unseen")
                     if fixed is None:
                         fixed = list(vals)
-                    fixed[i] = None
+                    fixed[i] = None  # the row is not scored; its columns stay aligned
+                # under `score` an unseen value goes to the model as it is: its category policy
+                # (mlbp.stacks.category_policy) answers it as "other"
             elif v is None:
                 if not nullable:
                     raise InputError(f"column '{c}' row {i}: null is not allowed", field=c)

@@ -65,10 +65,38 @@ def _v2_type(values: list[Any]) -> str:
 
 
 def predictions_from(name: str, payload: dict[str, Any]) -> dict[str, list[Any]]:
+    return answers_from(name, payload)[0]
+
+
+def answers_from(name: str, payload: dict[str, Any]) -> tuple[dict[str, list[Any]], list[str]]:
+    """(outputs per name, each row's error or "") from one protocol's answer; a refused row's
+    outputs are None (docs/deploy.md, "Unseen categories, row by row")."""
     if name.startswith("v2"):
-        return {o["name"]: o["data"] for o in payload["outputs"]}
+        outs = {o["name"]: o["data"] for o in payload["outputs"]}
+        n = len(next(iter(outs.values())))
+        return {k: v for k, v in outs.items() if k != "error"}, outs.get("error") or [""] * n
     recs = payload["predictions"]
-    return {k: [r[k] for r in recs] for k in recs[0]}
+    keys = next((list(r) for r in recs if "error" not in r), [])
+    errors = [r.get("error", "") for r in recs]
+    return {k: [None if e else r[k] for r, e in zip(recs, errors, strict=True)] for k in keys}, errors
+
+
+def refused_rows(golden: Any, sig: dict[str, Any], unknown_category: str) -> list[bool]:
+    """Which golden rows the server refuses under this policy: those holding a category outside
+    the signature (the holdout's newest rows may hold levels training never saw)."""
+    from mlbp.deploy.runtime.signature import unknown_policy
+
+    refused = [False] * len(golden)
+    if unknown_policy(unknown_category) != "reject":
+        return refused
+    for c in sig["categorical"]:
+        allowed = set(sig["inputs"][c].get("categories") or ())
+        if not allowed:
+            continue
+        for i, v in enumerate(golden[c].tolist()):
+            if _py(v) is not None and str(v) not in allowed:
+                refused[i] = True
+    return refused
 
 
 class ServeCheck(Stage):
@@ -98,23 +126,46 @@ class ServeCheck(Stage):
         ctx.note(protocols=len(results["protocols"]), ready_seconds=results["ready_seconds"])
 
 
-def check_protocols(client: Any, manifest: dict[str, Any], golden: Any) -> dict[str, str]:
+def check_protocols(client: Any, manifest: dict[str, Any], golden: Any, unknown_category: str = "reject"
+                    ) -> dict[str, str]:
     """Each protocol's answer to the golden rows from the server behind `client` (an httpx.Client
-    with its base URL): "ok" when every output equals the golden one, else what differed."""
+    with its base URL): "ok" when the rows the policy refuses are refused with their error and
+    every other row's outputs equal the golden ones, else what differed."""
     import numpy as np
 
     sig = manifest["signature"]
     features = list(sig["numeric"]) + list(sig["categorical"])
+    refused = np.array(refused_rows(golden, sig, unknown_category), dtype=bool)
     out: dict[str, str] = {}
     for name, (path, headers, body) in golden_requests(golden, features).items():
         r = client.post(path.replace("{name}", manifest["name"]), content=body, headers=headers)
         if r.status_code != 200:
             out[name] = f"HTTP {r.status_code}: {r.text[:300]}"
             continue
-        got = predictions_from(name, r.json())
-        bad = [k for k in got if not np.array_equal(np.asarray(got[k]), golden[f"expected_{k}"].to_numpy())]
+        got, errors = answers_from(name, r.json())
+        answered = np.array([bool(e) for e in errors], dtype=bool)
+        if not np.array_equal(answered, refused):
+            out[name] = (f"rows refused {np.flatnonzero(answered).tolist()[:10]}, expected "
+                         f"{np.flatnonzero(refused).tolist()[:10]} (categories outside the signature)")
+            continue
+        keep = ~refused
+        bad = [k for k in got if not same_outputs(np.asarray(got[k], dtype=object)[keep],
+                                                  golden[f"expected_{k}"].to_numpy()[keep])]
         out[name] = "ok" if not bad else f"differs in {bad}"
     return out
+
+
+def same_outputs(got: Any, want: Any) -> bool:
+    """Labels exactly; probabilities and numbers within 1e-12, the tolerance the golden check
+    proves the compiled serving path to (an affine map a*x+b is not bit-identical to a scaler)."""
+    import numpy as np
+
+    if want.dtype.kind == "f":
+        try:
+            return bool(np.allclose(got.astype(float), want, rtol=1e-12, atol=1e-12))
+        except (TypeError, ValueError):
+            return False
+    return bool(np.array_equal(got, want.astype(object)))
 
 
 def launch_args(bundle: Path, options: dict[str, Any] | None) -> list[str]:
@@ -149,7 +200,8 @@ def check_server(bundle: Path, ready_timeout: float = 60.0, options: dict[str, A
             base = _wait_ready(proc, port_file, ready_timeout, log_path)
             ready = time.perf_counter() - t0
             with httpx.Client(base_url=base, timeout=30) as client:
-                out = check_protocols(client, manifest, golden)
+                out = check_protocols(client, manifest, golden,
+                                      str((options or {}).get("unknown_category", "reject")))
                 meta = client.get(f"/v2/models/{manifest['name']}").json()
         finally:
             proc.send_signal(signal.SIGTERM)
