@@ -10,21 +10,56 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    pass
-
-
-if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 
 N_QUANTILES = 1001  # probabilities 0, 0.001, ..., 1
 N_BINS = 50
 TOP_CATEGORIES = 1000
+MAX_LEVEL_HASHES = 200_000  # an exact set of levels up to this many distinct values (8 bytes each)
 TAIL_POINTS = 101  # finer quantiles over the outer 0.1% on each side, where the 1001-point sketch is coarsest
 LOW_CARDINALITY = 20  # numeric columns with at most this many distinct values also keep value counts
 
 
-def profile_column(s: pd.Series) -> dict[str, Any]:
+def level_hashes(values: Any) -> np.ndarray:
+    """Sorted distinct 64-bit hashes of the values as text: an exact membership set for "was
+    this category in the reference?" (pandas' hash_array with its fixed key: the same on every
+    run and machine; a collision among 200,000 levels has odds of about 1e-9)."""
+    import numpy as np
+    import pandas as pd
+
+    return np.unique(hash_values(pd.Series(values, dtype=object).dropna()))
+
+
+def hash_values(values: Any) -> np.ndarray:
+    """The 64-bit hash of each value as text (the one hash `level_hashes` keeps)."""
+    import numpy as np
+    import pandas as pd
+
+    text = pd.Series(values, dtype=object).astype(str).to_numpy(dtype=object)
+    return pd.util.hash_array(text, categorize=True) if len(text) else np.array([], dtype=np.uint64)
+
+
+def encode_hashes(hashes: np.ndarray) -> str:
+    import base64
+
+    import numpy as np
+
+    return base64.b64encode(np.asarray(hashes, dtype="<u8").tobytes()).decode()
+
+
+def decode_hashes(text: str) -> np.ndarray:
+    import base64
+
+    import numpy as np
+
+    return np.frombuffer(base64.b64decode(text), dtype="<u8")
+
+
+def profile_column(s: pd.Series, exact_levels: bool = False) -> dict[str, Any]:
+    """`exact_levels`: a categorical column also keeps the hash of every level (up to
+    MAX_LEVEL_HASHES), so drift counts unseen values exactly however many levels there are."""
     import numpy as np
     import pandas as pd
 
@@ -40,8 +75,11 @@ def profile_column(s: pd.Series) -> dict[str, Any]:
         codes, uniques = pd.factorize(s.astype(object), use_na_sentinel=True)
         counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
         order = np.argsort(-counts, kind="stable")[:TOP_CATEGORIES]
-        out |= {"kind": "categorical", "distinct": len(uniques),
-                "counts": {str(uniques[i]): int(counts[i]) for i in order}}
+        top = {str(uniques[i]): int(counts[i]) for i in order}
+        out |= {"kind": "categorical", "distinct": len(uniques), "counts": top,
+                "other_count": int(counts.sum() - sum(top.values()))}  # rows whose level is not in `counts`
+        if exact_levels and len(uniques) <= MAX_LEVEL_HASHES:
+            out["level_hashes"] = encode_hashes(level_hashes(uniques))
         return out
     v = pd.to_numeric(s, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
     v = v[~np.isnan(v)]
@@ -68,9 +106,9 @@ def profile_column(s: pd.Series) -> dict[str, Any]:
     return out
 
 
-def profile_frame(df: pd.DataFrame, columns: list[str] | None = None) -> dict[str, Any]:
+def profile_frame(df: pd.DataFrame, columns: list[str] | None = None, exact_levels: bool = False) -> dict[str, Any]:
     cols = columns or list(df.columns)
-    return {"rows": len(df), "columns": {c: profile_column(df[c]) for c in cols}}
+    return {"rows": len(df), "columns": {c: profile_column(df[c], exact_levels) for c in cols}}
 
 
 def summary(profile: dict[str, Any]) -> list[dict[str, Any]]:

@@ -131,7 +131,7 @@ class Package(Stage):
         holdout = read_frame(ctx.input("holdout"))
         shutil.copy(ctx.input("model") / "model.joblib", out / "model.joblib")
         features = info["numeric"] + info["categorical"]
-        write_json(profile_frame(train, features), out, "profile.json")
+        write_json(profile_frame(train, features, exact_levels=True), out, "profile.json")
         write_json(self.contract, out, "contract.json")
         model = joblib.load(out / "model.joblib")
         golden_in = golden_rows(holdout, features, info["categorical"], self.golden_rows, info.get("categories"))

@@ -11,7 +11,13 @@ Three guards against the false alarms raw p-values raise on large samples:
    p-value, never a p-value alone);
 2. p-values are Benjamini-Hochberg corrected across all columns of the window;
 3. a column *alerts* only after it drifted in `persist_windows` consecutive windows (history is
-   kept per model in the monitor state folder).
+   kept per model in the monitor state folder);
+4. a categorical column with many levels is compared like with like (mlbp.monitor.stats): levels
+   the window would see fewer than 5 times are pooled into "other" with every level past the
+   reference's top counts, and its distance threshold is raised to the distance two samples of
+   these sizes show with no drift at all (`noise_floor`), so 4,000 levels and 400 rows do not
+   alarm on sampling noise. The unseen share is exact: the bundle's profile keeps the hash of
+   every training level.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlbp.data.profile import profile_frame
+from mlbp.data.profile import decode_hashes, profile_frame
 from mlbp.engine.errors import MlbpError
 from mlbp.monitor.stats import benjamini_hochberg, categorical_scores, category_counts, numeric_scores
 from mlbp.monitor.window import Window
@@ -38,6 +44,7 @@ METHODS: dict[str, tuple[str, str | None]] = {
 }
 NUMERIC_METHODS = ("wasserstein", "ks", "psi")
 CATEGORICAL_METHODS = ("jensenshannon", "chisquare", "psi")
+NOISE_FLOOR = {"jensenshannon": "noise_floor", "psi": "psi_noise_floor"}  # categorical: the no-drift distance
 DEFAULT_THRESHOLDS = {"wasserstein": 0.1, "jensenshannon": 0.1, "psi": 0.1, "ks": 0.05, "chisquare": 0.05}
 
 
@@ -59,7 +66,9 @@ def column_scores(ref: dict[str, Any], values: pd.Series, method: str, psi_bins:
         u, c = np.unique(v, return_counts=True)
         return "categorical", categorical_scores(ref["values"], {str(float(a)): int(b) for a, b in zip(u, c,
                                                                                                      strict=True)})
-    return "categorical", categorical_scores(ref.get("counts", {}), category_counts(values.dropna()))
+    levels = decode_hashes(ref["level_hashes"]) if ref.get("level_hashes") else None
+    return "categorical", categorical_scores(ref.get("counts", {}), category_counts(values.dropna()),
+                                             int(ref.get("other_count", 0)), levels)
 
 
 class DriftMonitor:
@@ -117,9 +126,13 @@ class DriftMonitor:
             _, scores = column_scores(ref, values, method, self.psi_bins)
             stat_key, p_key = METHODS[method]
             score = scores.get(stat_key)
+            threshold = float(spec.get("threshold", self.thresholds[method]))
+            floor = scores.get(NOISE_FLOOR.get(stat_key, ""))
             out[col] = {"method": method, "kind": kind, "score": score, "n": scores.get("n", 0),
-                        "threshold": float(spec.get("threshold", self.thresholds[method])),
-                        "pvalue": scores.get(p_key) if p_key else None, "scores": scores}
+                        "threshold": threshold, "pvalue": scores.get(p_key) if p_key else None, "scores": scores}
+            if floor is not None and floor > threshold:  # below sampling noise no distance means drift
+                out[col] |= {"threshold": floor, "configured_threshold": threshold,
+                             "threshold_reason": "the distance two samples of this size show without drift"}
         tested = [c for c in out if out[c].get("pvalue") is not None]
         for c, adj in zip(tested, benjamini_hochberg([out[c]["pvalue"] for c in tested]), strict=True):
             out[c]["pvalue_bh"] = adj

@@ -134,31 +134,85 @@ def category_counts(values: pd.Series | np.ndarray) -> dict[str, int]:
     return {str(u): int(c) for u, c in zip(uniques, counts, strict=True)}
 
 
-def categorical_scores(ref_counts: dict[str, int], cur_counts: dict[str, int]) -> dict[str, Any]:
-    """Jensen-Shannon distance (base e, as scipy), chi-square vs reference shares, PSI, unseen share."""
+MIN_EXPECTED = 5  # a reference level expected fewer times than this in the window joins "other"
+NULL_DRAWS = 200  # samples of the no-drift distance, for the noise floor
+NULL_QUANTILE = 0.99
+
+
+def categorical_scores(ref_counts: dict[str, int], cur_counts: dict[str, int], ref_other: int = 0,
+                       ref_levels: np.ndarray | None = None) -> dict[str, Any]:
+    """Jensen-Shannon distance (base e, as scipy), chi-square vs reference shares, PSI, unseen share.
+
+    Built against false alarms on many categories: reference levels the window would see fewer
+    than MIN_EXPECTED times are pooled with every level outside the reference's top counts
+    (`ref_other` rows) into one "other" bucket, the rule that makes chi-square valid; and the
+    distance a window of this size shows with *no* drift (multinomial draws of both samples from
+    the reference shares) is returned as `noise_floor` / `psi_noise_floor`, so a threshold below
+    sampling noise is raised to it. `unseen_share` is exact when `ref_levels` (the hash of every
+    reference level, mlbp.data.profile) is given, or when the reference counts are complete."""
     from scipy.spatial.distance import jensenshannon
     from scipy.stats import chi2
 
-    cats = list(dict.fromkeys([*ref_counts, *cur_counts]))
-    r = np.array([ref_counts.get(c, 0) for c in cats], dtype=float)
+    cats = list(ref_counts)
+    r = np.array([ref_counts[k] for k in cats], dtype=float)
     c = np.array([cur_counts.get(k, 0) for k in cats], dtype=float)
-    n = c.sum()
-    if n == 0 or r.sum() == 0:
+    n = float(sum(cur_counts.values()))
+    n_ref = float(r.sum() + ref_other)
+    if n == 0 or n_ref == 0:
         return {"n": int(n)}
-    rs, cs = r / r.sum(), c / n
+    unseen, exact = _unseen(ref_counts, cur_counts, ref_other, ref_levels, n)
+    sparse = n * r / n_ref < MIN_EXPECTED
+    r_m = np.append(r[~sparse], r[sparse].sum() + ref_other)
+    c_m = np.append(c[~sparse], n - c[~sparse].sum())
+    if r_m[-1] == 0 and c_m[-1] == 0:
+        r_m, c_m = r_m[:-1], c_m[:-1]
+    rs, cs = r_m / r_m.sum(), c_m / n
     expected = np.clip(rs, EPS, None)
     expected = expected / expected.sum() * n
-    stat = float(np.sum((c - expected) ** 2 / expected))
-    dof = max(len(cats) - 1, 1)
-    unseen = float(sum(cur_counts[k] for k in cur_counts if k not in ref_counts) / n)
+    stat = float(np.sum((c_m - expected) ** 2 / expected))
+    dof = max(len(r_m) - 1, 1)
+    js_null, psi_null = _null(rs, int(n), int(n_ref))
     return {
         "n": int(n),
         "jensenshannon": float(jensenshannon(rs, cs)),
+        "noise_floor": js_null,
         "chisquare": stat,
         "chisquare_pvalue": float(chi2.sf(stat, dof)),
         "psi": psi(rs, cs),
+        "psi_noise_floor": psi_null,
+        "categories_compared": int(len(r_m)),
         "unseen_share": unseen,
+        "unseen_exact": exact,
     }
+
+
+def _unseen(ref_counts: dict[str, int], cur_counts: dict[str, int], ref_other: int, ref_levels: np.ndarray | None,
+            n: float) -> tuple[float, bool]:
+    if ref_levels is not None:
+        from mlbp.data.profile import hash_values
+
+        keys = list(cur_counts)
+        known = np.isin(hash_values(keys), ref_levels)
+        return float(sum(cur_counts[k] for k, ok in zip(keys, known, strict=True) if not ok) / n), True
+    unseen = float(sum(v for k, v in cur_counts.items() if k not in ref_counts) / n)
+    return unseen, ref_other == 0  # complete counts: exact; else an upper bound
+
+
+def _null(shares: np.ndarray, n: int, n_ref: int) -> tuple[float, float]:
+    """The NULL_QUANTILE of the JS distance and PSI between two samples (sizes n_ref and n) drawn
+    from the same distribution: what sampling noise alone shows (seeded: the same every run)."""
+    from scipy.spatial.distance import jensenshannon
+
+    if len(shares) < 2:
+        return 0.0, 0.0
+    rng = np.random.default_rng(0)
+    p = shares / shares.sum()
+    cur = rng.multinomial(n, p, size=NULL_DRAWS) / max(n, 1)
+    ref = rng.multinomial(max(n_ref, 1), p, size=NULL_DRAWS) / max(n_ref, 1)
+    js = jensenshannon(ref, cur, axis=1)
+    rc, cc = np.clip(ref, EPS, None), np.clip(cur, EPS, None)
+    ps = np.sum((cc - rc) * np.log(cc / rc), axis=1)
+    return float(np.quantile(js, NULL_QUANTILE)), float(np.quantile(ps, NULL_QUANTILE))
 
 
 def benjamini_hochberg(pvalues: list[float]) -> list[float]:
