@@ -30,6 +30,30 @@ def looks_like_dates(s: pd.Series) -> bool:
     return bool(parsed.dt.year.between(1900, 2200).mean() > 0.98)
 
 
+MOSTLY = 0.98  # the share of values that must be of a type for a text column to be typed as it
+
+
+def mostly_typed(text: pd.Series) -> tuple[str, pd.Series] | None:
+    """("int" | "float" | "bool", the parsed values) when nearly every value of a text column is of
+    that type (a CSV column with ten 'yes' among 6,000 counts, or one number past int64, reaches
+    pandas as text); None otherwise. Codes with leading zeros ("00123") stay text."""
+    if text.empty:
+        return None
+    lowered = text.str.strip().str.lower()
+    if lowered.isin(("true", "false")).mean() >= MOSTLY:
+        return "bool", lowered[lowered.isin(("true", "false"))].eq("true")
+    if text.str.match(r"^\s*-?0\d").any():
+        return None
+    num = pd.to_numeric(text, errors="coerce")
+    if num.notna().mean() < MOSTLY:
+        return None
+    num = num.dropna()
+    whole = bool((num == num.round()).all())
+    in_range = num.abs() < 2**63  # one value past int64 in a column of counts is a bad row, not a float column
+    return ("int", num[in_range]) if whole and in_range.all() or whole and in_range.mean() >= MOSTLY \
+        else ("float", num)
+
+
 def infer_column(s: pd.Series, max_categories: int = 30) -> dict[str, Any]:
     spec: dict[str, Any] = {}
     non_null = s.dropna()
@@ -44,7 +68,10 @@ def infer_column(s: pd.Series, max_categories: int = 30) -> dict[str, Any]:
         spec["dtype"] = "datetime"
     else:
         text = non_null.astype(str)
-        if looks_like_dates(text):
+        typed = mostly_typed(text)
+        if typed is not None:  # a few bad values made the reader keep text: type it, quarantine those rows
+            spec["dtype"], non_null = typed
+        elif looks_like_dates(text):
             spec["dtype"] = "datetime"
         else:
             spec["dtype"] = "str"
@@ -58,7 +85,7 @@ def infer_column(s: pd.Series, max_categories: int = 30) -> dict[str, Any]:
     if spec["dtype"] in ("int", "float") and len(non_null) and float(non_null.min()) >= 0:
         spec["min"] = 0
     if spec["dtype"] in ("int", "str") and "allowed" not in spec and len(non_null) == len(s) and len(s) > 1 \
-            and s.is_unique and not spec.get("pii"):
+            and s.is_unique and not spec.get("pii") and pd.api.types.is_dtype_equal(non_null.dtype, s.dtype):
         spec["unique"] = True
     spec["nullable"] = bool(s.isna().any())
     return spec

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from mlbp.contracts.coerce import coerce_text_columns
 from mlbp.contracts.dataset_checks import check_dataset
 from mlbp.contracts.quarantine import CASE_COLUMNS, mask_cases, quarantine_frame, unparsed_frame
 from mlbp.contracts.spec import build_schema, classifications
@@ -41,19 +42,26 @@ def validate_frame(df: pd.DataFrame, schema: pa.DataFrameSchema, coerce_limit: f
     return accepted, quarantined, cases.assign(failure_case=cases["value"])
 
 
-def find_failures(df: pd.DataFrame, schema: pa.DataFrameSchema, coerce_limit: float = 0.5
-                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def find_failures(df: pd.DataFrame, schema: pa.DataFrameSchema, coerce_limit: float = 0.5,
+                  columns: dict[str, dict[str, Any]] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split df into (accepted rows, failure cases [row, column, check, value]).
 
-    Re-validates after removing bad rows, because a value that cannot be coerced makes pandera
-    skip the column's later checks. A column whose values mostly fail to coerce (more than
-    `coerce_limit` of its non-null values) is a column-level failure, not a pile of bad rows."""
+    Text columns the contract (`columns`) types as int, float, bool or datetime are parsed value
+    by value first (mlbp.contracts.coerce): a bad value fails its row only. Then pandera checks
+    the rest, re-validating after removing bad rows, because a value that cannot be coerced makes
+    pandera skip the column's later checks. A column whose values mostly fail to coerce (more
+    than `coerce_limit` of its non-null values) is a column-level failure, not a pile of bad rows."""
     import pandas as pd
     from pandera.errors import SchemaErrors
 
     df = df.reset_index(drop=True)
     remaining = df
     failures: list[pd.DataFrame] = []
+    typed = None
+    if columns:
+        remaining, typed = coerce_text_columns(df, columns)
+        _raise_column_failures(_mostly_bad(typed, df, coerce_limit))
+        remaining = remaining.drop(index=sorted(set(typed["row"].tolist())))
     for n_pass in range(MAX_PASSES):
         try:
             accepted = schema.validate(remaining, lazy=True)
@@ -79,6 +87,9 @@ def find_failures(df: pd.DataFrame, schema: pa.DataFrameSchema, coerce_limit: fl
         "check": cases["check"].astype(str).to_numpy(),
         "value": pd.array([None if _isna(v) else str(v) for v in cases["failure_case"]], dtype="str"),
     }, columns=CASE_COLUMNS)
+    if typed is not None and len(typed):
+        typed = typed.assign(value=pd.array(typed["value"].tolist(), dtype="str"))
+        cases = pd.concat([typed[CASE_COLUMNS], cases], ignore_index=True)
     return accepted.reset_index(drop=True), cases.sort_values(["row", "column"], kind="stable").reset_index(drop=True)
 
 
@@ -115,6 +126,18 @@ def _structural(fc: pd.DataFrame) -> list[str]:
     """Failures no row can be blamed for: a missing column, an unexpected one (strict)."""
     keep = fc[fc["check"].astype(str).isin(["column_in_dataframe", "column_in_schema"])]
     return _describe(keep)
+
+
+def _mostly_bad(typed: pd.DataFrame, df: pd.DataFrame, limit: float) -> list[str]:
+    """Columns where more than `limit` of the present values are not of the contract's type."""
+    out = []
+    for col, g in typed.groupby("column"):
+        present = int((df[col].notna() & df[col].astype(str).str.strip().ne("")).sum())
+        n_bad = g["row"].nunique()
+        if present and n_bad / present > limit:
+            examples = ", ".join(repr(str(v)) for v in g["value"].head(3))
+            out.append(f"{col}: {g['check'].iloc[0]} fails for {n_bad} of {present} values (e.g. {examples})")
+    return out
 
 
 def _uncoercible(row_level: pd.DataFrame, df: pd.DataFrame, limit: float) -> list[str]:
@@ -184,7 +207,7 @@ class Validate(Stage):
         if policy.enabled:
             policy.rule(team, "")  # an undeclared team is refused before any data is written
         schema = build_schema(self.columns, self.strict)
-        accepted, cases = find_failures(raw, schema, self.coerce_limit)
+        accepted, cases = find_failures(raw, schema, self.coerce_limit, self.columns)
         cases = mask_cases(cases, policy, team)
         quarantined = quarantine_frame(raw, cases, policy, team)
         if len(unparsed):

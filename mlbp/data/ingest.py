@@ -34,7 +34,7 @@ class Ingest(Stage):
         return source_state(self.source)
 
     def run(self, ctx: StageContext) -> None:
-        df = self.source.read()
+        df, as_text = storable(self.source.read())
         rejected = getattr(self.source, "rejected", None)
         n_unparsed = 0 if rejected is None else len(rejected)
         info = write_snapshot(df, self.lake, self.source.name, self.partition_column, self.partition_by,
@@ -44,7 +44,34 @@ class Ingest(Stage):
         if n_unparsed:
             write_frame(rejected, out, UNPARSED_FILE)
         write_json(info, out, "meta.json")
-        ctx.note(rows=len(df), snapshot=info["snapshot"], unparsed=n_unparsed)
+        if as_text:
+            info["kept_as_text"] = as_text
+        ctx.note(rows=len(df), snapshot=info["snapshot"], unparsed=n_unparsed, **({"as_text": as_text} if as_text
+                                                                                 else {}))
+
+
+def storable(df: Any) -> tuple[Any, list[str]]:
+    """The frame with every column Parquet can hold, and the columns kept as text to get there.
+
+    A CSV column with one value past the int64 range (`99999999999999999999`) or with values of
+    several types reaches pandas as Python objects that Arrow refuses ("int too large to convert",
+    naming no column). Such a column is kept as the text of each value, nothing lost; the
+    contract then types it value by value and quarantines the rows that do not fit, naming the
+    column (mlbp.contracts.coerce)."""
+    import pandas as pd
+
+    as_text = []
+    for col in df.columns:
+        s = df[col]
+        if not pd.api.types.is_object_dtype(s):
+            continue
+        kind = pd.api.types.infer_dtype(s, skipna=True)
+        if kind in ("integer", "mixed", "mixed-integer", "mixed-integer-float", "decimal", "complex"):
+            if not as_text:
+                df = df.copy()
+            df[col] = s.map(lambda v: v if v is None or (isinstance(v, float) and v != v) else str(v))
+            as_text.append(str(col))
+    return df, as_text
 
 
 def source_state(source: Any) -> Any:

@@ -36,8 +36,9 @@ def partition_values(df: pd.DataFrame, column: str | None, by: str) -> pd.Series
 
     if not column or column not in df.columns:
         return None
-    ts = df[column] if pd.api.types.is_datetime64_any_dtype(df[column]) else \
-        pd.to_datetime(df[column], errors="coerce", format="mixed", utc=True).dt.tz_localize(None)
+    from mlbp.data.sources import utc_times
+
+    ts = df[column] if pd.api.types.is_datetime64_any_dtype(df[column]) else utc_times(df[column])
     fmt = {"month": "%Y-%m", "day": "%Y-%m-%d", "year": "%Y"}.get(by, "%Y-%m")
     return ts.dt.strftime(fmt).fillna("unknown")
 

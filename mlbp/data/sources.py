@@ -14,26 +14,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mlbp.contracts.times import utc_times
 from mlbp.engine.errors import MlbpError, Reason
 
 if TYPE_CHECKING:
     import pandas as pd
 
 
-def utc_times(s: pd.Series) -> pd.Series:
-    """Dates written as text, in any common format and with or without a zone, as naive UTC
-    timestamps (mixed offsets, e.g. across a daylight-saving change, are one time line)."""
-    import pandas as pd
-
-    if pd.api.types.is_datetime64_any_dtype(s):
-        return s.dt.tz_convert("UTC").dt.tz_localize(None) if s.dt.tz is not None else s
-    iso = pd.to_datetime(s, errors="coerce", format="ISO8601", utc=True)  # vectorised: the common case
-    rest = s.notna() & iso.isna()
-    if rest.any():  # other formats parse value by value: once per distinct text, not per row
-        codes, uniques = pd.factorize(s[rest])
-        parsed = pd.to_datetime(pd.Series(uniques, dtype=object), errors="coerce", format="mixed", utc=True)
-        iso[rest] = parsed.to_numpy()[codes]
-    return iso.dt.tz_localize(None)
+def dates_or_text(s: pd.Series) -> pd.Series:
+    """The column as UTC timestamps when every value present parses as a date; otherwise as it
+    is, so a value like "not a date" is not silently missing: the contract's datetime type then
+    parses it value by value and quarantines that row, naming the column (contracts.coerce)."""
+    parsed = utc_times(s)
+    if parsed.isna().sum() == s.isna().sum():
+        return parsed
+    present = s.notna() & s.astype(str).str.strip().ne("")
+    return parsed if not (present & parsed.isna()).any() else s
 
 
 class CsvSource:
@@ -73,7 +69,7 @@ class CsvSource:
                 raise MlbpError(f"source '{self.name}': date column '{col}' not in {path}",
                                 reason=Reason.SOURCE, key="data.source.parse_dates",
                                 expected=list(df.columns), got=col)
-            df[col] = utc_times(df[col])
+            df[col] = dates_or_text(df[col])
         return df
 
     def _read(self, path: Path, bad: pd.DataFrame) -> pd.DataFrame:
@@ -220,7 +216,7 @@ class ParquetSource:
                 raise MlbpError(f"source '{self.name}': parse_dates names '{col}', not a column of {path}",
                                 reason=Reason.SOURCE, key="data.source.parse_dates", expected=list(df.columns), got=col)
             if not pd.api.types.is_datetime64_any_dtype(df[col]):
-                df[col] = utc_times(df[col])
+                df[col] = dates_or_text(df[col])
         return df
 
     def describe(self) -> dict[str, Any]:

@@ -80,7 +80,7 @@ def check_batch(batch: Any, checker: InputChecker) -> CheckedBatch:
             col = _plain(batch.column(c))
             present = (np.ones(n, dtype=bool) if col.null_count == 0
                        else np.asarray(col.is_valid().to_numpy(zero_copy_only=False), dtype=bool))
-            vals = _numbers(col, n, c, present, out)
+            vals = _numbers(col, n, c, present, out, boolean=spec.get("dtype") == "bool")
             if spec.get("dtype") == "int":
                 finite = np.isfinite(vals)
                 out.fail(present & finite & (np.mod(np.where(finite, vals, 0), 1) != 0), f"{c}: expected an integer")
@@ -109,7 +109,7 @@ def check_batch(batch: Any, checker: InputChecker) -> CheckedBatch:
     return out
 
 
-def _numbers(col: Any, n: int, c: str, present: np.ndarray, out: CheckedBatch) -> np.ndarray:
+def _numbers(col: Any, n: int, c: str, present: np.ndarray, out: CheckedBatch, boolean: bool = False) -> np.ndarray:
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -124,6 +124,15 @@ def _numbers(col: Any, n: int, c: str, present: np.ndarray, out: CheckedBatch) -
         return vals
     if pa.types.is_null(t):
         return np.full(n, np.nan)
+    if (pa.types.is_string(t) or pa.types.is_large_string(t)) and boolean:  # CSV: True/false/yes/0 text
+        from mlbp.contracts.coerce import FALSE, TRUE
+
+        encoded = pc.dictionary_encode(col)
+        words = [None if v is None else v.strip().lower() for v in encoded.dictionary.to_pylist()]
+        table = np.array([1.0 if w in TRUE else 0.0 if w in FALSE else np.nan for w in words] + [np.nan])
+        vals = table[encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)]
+        out.fail(present & np.isnan(vals), f"{c}: expected true or false")
+        return vals
     if pa.types.is_string(t) or pa.types.is_large_string(t):  # CSV: text that must parse as a number
         import pandas as pd
 
