@@ -27,7 +27,7 @@ DERIVED = ("cv_std", "seed_std", "degradation", "ece", "latency_p50_ms", "latenc
 # criteria that only mean something when the holdout lies after the training rows (a time split)
 OUT_OF_TIME = ("degradation",)
 METRICS = ("roc_auc", "pr_auc", "log_loss", "brier", "positive_rate", "roc_auc_ovr", "accuracy", "macro_f1",
-           "rmse", "mae", "r2")
+           "rmse", "mae", "r2", "nrmse", "nmae")
 
 
 def criteria(card: dict[str, Any]) -> dict[str, float | None]:
@@ -40,7 +40,7 @@ def criteria(card: dict[str, Any]) -> dict[str, float | None]:
     flat: dict[str, float | None] = dict(card.get("holdout") or {})
     flat |= {f"cv_{m}": s.get("mean") for m, s in (card.get("cv") or {}).get("summary", {}).items()}
     flat |= {
-        "cv_std": cv.get("std_folds"), "seed_std": cv.get("std_seeds"),
+        "cv_std": _per_unit(cv.get("std_folds"), card), "seed_std": _per_unit(cv.get("std_seeds"), card),
         "degradation": (card.get("degradation") or {}).get("drop"),
         "ece": (card.get("calibration") or {}).get("ece"),
         "latency_p50_ms": serving.get("latency_p50_ms"), "latency_p99_ms": serving.get("latency_p99_ms"),
@@ -51,6 +51,12 @@ def criteria(card: dict[str, Any]) -> dict[str, float | None]:
         "min_class_recall": ((card.get("per_class") or {}).get("worst_recall") or {}).get("recall"),
     }
     return flat
+
+
+def _per_unit(value: float | None, card: dict[str, Any]) -> float | None:
+    """A regression error's spread in standard deviations of the training target."""
+    unit = (card.get("target_scale") or {}).get("std")
+    return value / unit if value is not None and unit else value
 
 
 def bless(values: dict[str, Any], thresholds: dict[str, dict[str, float]] | None,

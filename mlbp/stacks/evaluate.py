@@ -61,6 +61,17 @@ def _round(obj: Any) -> Any:
     return obj
 
 
+def target_scale(values: Any) -> dict[str, float]:
+    """The training target's spread, the unit regression errors are scored in (std; IQR shown)."""
+    import numpy as np
+    import pandas as pd
+
+    v = pd.to_numeric(values, errors="coerce").dropna().to_numpy(dtype=float)
+    std = float(np.std(v)) if len(v) else 0.0
+    q75, q25 = (np.percentile(v, [75, 25]) if len(v) else (0.0, 0.0))
+    return {"std": std if std > 0 else 1.0, "iqr": float(q75 - q25), "mean": float(np.mean(v)) if len(v) else 0.0}
+
+
 class Evaluate(Stage):
     """Makes `scorecard` (scorecard.json + PNGs) from `model`, `train` and `holdout`.
 
@@ -87,8 +98,9 @@ class Evaluate(Stage):
                  exclude: list[str] | None = None, seed: int = 0, business: dict[str, Any] | None = None,
                  thresholds: dict[str, dict[str, float]] | None = None, scorecard: dict[str, Any] | None = None,
                  champion: dict[str, Any] | None = None, registry: dict[str, str] | None = None,
-                 split: SplitStrategy | None = None) -> None:
+                 split: SplitStrategy | None = None, decision: dict[str, Any] | None = None) -> None:
         self.target = target
+        self.decision = dict(decision or {"rule": "f1"})
         self.split = split
         self.task = task
         self.stack = stack or {}
@@ -112,6 +124,9 @@ class Evaluate(Stage):
             raise MlbpError("cross-validation needs at least 2 folds and one seed", key="evaluation.scorecard.cv",
                             expected="folds >= 2, seeds: [1, 2]", got=s["cv"])
         bless({}, self.thresholds)  # a typo in a rule fails now, before minutes of cross-validation
+        from mlbp.stacks.decision import check_decision
+
+        check_decision(self.decision)
         return s
 
     def run(self, ctx: StageContext) -> None:
@@ -138,11 +153,16 @@ class Evaluate(Stage):
         y = labels.encode(df[self.target], f"holdout {self.target}") if labels else \
             df[self.target].to_numpy(dtype=float)
         holdout, scores = score_model(model, X, y, task)
+        scale = target_scale(train[self.target]) if task == "regression" else None
+        if scale is not None:  # errors in units of the target's spread: the same on every table
+            holdout |= {"nrmse": holdout["rmse"] / scale["std"], "nmae": holdout["mae"] / scale["std"]}
         card: dict[str, Any] = {"stack": info["stack"], "task": task, "target": self.target, "holdout": holdout,
                                 "holdout_rows": len(df), "train_rows": len(train), "primary_metric": primary,
                                 "higher_is_better": higher, "primary": holdout.get(primary),
                                 "train_seconds": info.get("train_seconds"), "threshold": None,
                                 "classes": info.get("classes"), "labels": info.get("labels")}
+        if scale is not None:
+            card["target_scale"] = scale
 
         # validity + stability: the same folds and seeds for every candidate
         t0 = time.perf_counter()
@@ -159,6 +179,9 @@ class Evaluate(Stage):
             drop = cv_primary - holdout[primary] if higher else holdout[primary] - cv_primary
             card["degradation"] = {"metric": primary, "cv": cv_primary, "holdout": holdout[primary], "drop": drop,
                                    "relative": drop / abs(cv_primary) if cv_primary else None}
+            if scale is not None:  # an error's drop in target units means nothing across tables: in std units
+                card["degradation"] |= {"drop": drop / scale["std"], "drop_in_target_units": drop,
+                                        "unit": "standard deviations of the training target"}
 
         plots: dict[str, Any] = {}
         if task == "binary":
@@ -213,6 +236,7 @@ class Evaluate(Stage):
                 oof: np.ndarray, df: Any, y: np.ndarray, scores: np.ndarray, plots: dict[str, Any]) -> None:
         from mlbp.stacks.business import best_threshold
         from mlbp.stacks.calibration import recalibrated_ece, reliability
+        from mlbp.stacks.decision import choose_threshold, decision_report
 
         if self.business:
             tv_pos, tv_neg = row_values(train_rows, self.business)
@@ -225,8 +249,13 @@ class Evaluate(Stage):
             step = max(1, len(curve) // 200)
             card["profit_curve"] = curve.iloc[::step][["share", "profit"]].to_dict("list")
             plots["profit"] = (curve, card["threshold"], card["business"]["profit_act_on_all"])
+            card["decision"] = decision_report("business", card["threshold"],
+                                               "the most profitable threshold with the configured business values",
+                                               y, scores)
         else:
-            card["threshold"] = 0.5
+            threshold, how = choose_threshold(self.decision, oof_y, oof)
+            card["threshold"] = threshold
+            card["decision"] = decision_report(self.decision.get("rule", "f1"), threshold, how, y, scores)
         lift = lift_curve(y, scores)
         card["lift_curve"] = lift.to_dict("list")
         plots["lift"] = lift

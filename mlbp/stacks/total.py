@@ -3,7 +3,9 @@ weighted mean over the criteria that were measured (weights from conf/evaluation
 
     validity     the task's quality metric on the holdout: ROC AUC and one-vs-rest AUC rescaled so
                  0.5 (chance) -> 0 and 1 -> 1; R2 clipped at 0
-    stability    1 - min(1, fold spread of the primary metric / scales.stability)
+    stability    1 - min(1, fold spread of the primary metric / scales.stability); a regression
+                 error's spread is in standard deviations of the training target, so a target in
+                 dollars and the same target in cents score alike
     business     share of the best achievable holdout profit captured at the saved threshold
     robustness   1 - min(1, degradation (CV -> holdout drop) / scales.degradation)
     calibration  1 - min(1, ECE / scales.ece)
@@ -38,7 +40,8 @@ def subscores(card: dict[str, Any], quality_metric: str, scales: dict[str, float
         out["validity"] = None
     else:
         out["validity"] = _clip(2 * quality - 1) if quality_metric.startswith("roc_auc") else _clip(quality)
-    out["stability"] = None if cv.get("std_folds") is None else _clip(1 - cv["std_folds"] / s["stability"])
+    unit = (card.get("target_scale") or {}).get("std") or 1.0  # regression errors: in target std units
+    out["stability"] = None if cv.get("std_folds") is None else _clip(1 - cv["std_folds"] / unit / s["stability"])
     best = business.get("profit_best_possible")
     out["business"] = (None if not best or best <= 0 or business.get("profit_at_threshold") is None
                        else _clip(business["profit_at_threshold"] / best))

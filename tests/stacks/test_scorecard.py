@@ -92,10 +92,11 @@ def test_regression_scorecard(tmp_path, small_frame, exclude):
     card = _evaluate(tmp_path, small_frame, "regression", "ticket", exclude + ["avg_ticket", "distance_band"],
                      thresholds={"r2": {"min": -10}})
     assert card["primary_metric"] == "rmse" and not card["higher_is_better"]
-    assert set(card["holdout"]) == {"rmse", "mae", "r2"} and card["threshold"] is None
+    assert set(card["holdout"]) == {"rmse", "mae", "r2", "nrmse", "nmae"} and card["threshold"] is None
     assert card["blessed"] and "predicted_vs_actual.png" in card["_files"]
-    assert card["degradation"]["drop"] == pytest.approx(card["primary"] - card["cv"]["summary"]["rmse"]["mean"],
-                                                        abs=1e-5)
+    raw = card["primary"] - card["cv"]["summary"]["rmse"]["mean"]  # an error's drop, in target std units
+    assert card["degradation"]["drop_in_target_units"] == pytest.approx(raw, abs=1e-5)
+    assert card["degradation"]["drop"] == pytest.approx(raw / card["target_scale"]["std"], abs=1e-5)
 
 
 def test_multiclass_scorecard(tmp_path, small_frame, exclude):
