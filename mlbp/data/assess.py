@@ -83,8 +83,9 @@ def assess_frame(df: pd.DataFrame, target: str, task: str, time_column: str | No
     t = DEFAULTS | (thresholds or {})
     checks: list[dict[str, Any]] = []
 
-    def check(name: str, value: Any, ok: bool, level: str, rule: str) -> None:
-        checks.append({"check": name, "value": value, "ok": bool(ok), "level": level, "rule": rule})
+    def check(name: str, value: Any, ok: bool, level: str, rule: str, detail: list[str] | None = None) -> None:
+        checks.append({"check": name, "value": value, "ok": bool(ok), "level": level, "rule": rule,
+                       **({"detail": detail} if detail else {})})
 
     if target not in df.columns:
         raise MlbpError(f"target '{target}' is not in the data", reason=Reason.CONFIG, key="target",
@@ -133,10 +134,13 @@ def assess_frame(df: pd.DataFrame, target: str, task: str, time_column: str | No
     usable = [c for c in features if c not in constant and c not in ids]
     scores = single_column_scores(df, target, task, usable, seed)
     limit = t["leakage_rho"] if task == "regression" else t["leakage_auc"]
-    suspects = leakage_suspects(scores, limit)
+    suspects = leakage_suspects(scores, limit, usable)  # the detector `mlbp init`'s column roles use
     out["single_column_scores"] = {"measure": "abs_spearman" if task == "regression" else "roc_auc", **scores}
+    out["leakage"] = suspects
     check("leakage_suspects", [s["column"] for s in suspects], not suspects, t["leakage_level"],
-          f"no single column with {'|rho|' if task == 'regression' else 'AUC'} >= {limit}")
+          f"no single column with {'|rho|' if task == 'regression' else 'AUC'} >= {limit}, "
+          "none named as recorded after the outcome",
+          detail=[f"{s['column']}: {s['reason']}. Fix: {s['fix']}" for s in suspects])
     if curve is not None:
         from mlbp.data.learning_curve import learning_curve
 
@@ -157,7 +161,8 @@ def assess_frame(df: pd.DataFrame, target: str, task: str, time_column: str | No
               f"<= {t['max_staleness_days']}")
     out["checks"] = checks
     out["verdict"] = _verdict(checks)
-    out["reasons"] = [f"{c['check']} = {c['value']} (want {c['rule']})" for c in checks if not c["ok"]]
+    out["reasons"] = [f"{c['check']} = {c['value']} (want {c['rule']})" + "".join(f"; {d}" for d in c.get("detail", []))
+                      for c in checks if not c["ok"]]
     return out
 
 

@@ -25,7 +25,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from mlbp.data.signals import single_column_scores
+from mlbp.data.signals import AFTER_NAME, leak_reason, single_column_scores
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -46,8 +46,6 @@ POSTAL_NAME = re.compile(r"(^|_)(zip|zip_?code|postcode|postal_?code|post_?code)
 PHONE_NAME = re.compile(r"(^|_)(phone|mobile|tel|telephone|cell)(_?number)?$", re.I)
 TIME_NAME = re.compile(r"(^|_)(time|date|ts|timestamp|at|on|when|day|datetime)$|_(at|on|date|time)$", re.I)
 CODE_NAME = re.compile(r"(^|_)(code|sku|zip|type|category|class|group|segment)$", re.I)
-AFTER_NAME = re.compile(r"(^|_)(after|outcome|result|resolution|resolved|closed|final|refund(ed)?|chargeback|"
-                        r"settled|cancell?ed|paid_off|collected|recovered)(_|$)", re.I)
 EPOCH_RANGE = (946_684_800, 2_524_608_000)  # 2000-01-01 .. 2050-01-01 in seconds
 
 
@@ -107,14 +105,13 @@ def _role(full: pd.Series, sample: pd.Series, name: str, y: pd.Series | None, ta
         per = len(present) / distinct
         return ColumnRole(name, "id", f"named like an id, {distinct:,} values for {len(present):,} rows "
                                       f"({per:.1f} rows each): rows of one id belong together", repeats=True)
-    if AFTER_NAME.search(name):
-        return ColumnRole(name, "leak", "its name says it is recorded after the outcome")
-    if y is not None and task:  # the detector assess's leakage check uses (mlbp.data.signals)
+    score = None
+    if y is not None and task and not AFTER_NAME.search(name):  # the detector assess's leakage check uses
         frame = pd.DataFrame({"x": sample.to_numpy(), "y": y.to_numpy()})
         score = single_column_scores(frame, "y", task, ["x"]).get("x")
-        if score is not None and score >= LEAK_SCORE:
-            return ColumnRole(name, "leak", f"alone it predicts the target almost perfectly (score {score:.3f})",
-                              extra={"score": round(score, 4)})
+    leak = leak_reason(name, score, LEAK_SCORE)
+    if leak:
+        return ColumnRole(name, "leak", leak, extra={"score": round(score, 4)} if score is not None else {})
     kind = _feature_kind(full, name)
     why = {"numeric": "numbers", "boolean": "true/false", "categorical": "categories"}[kind]
     if kind == "categorical" and pd.api.types.is_numeric_dtype(full):

@@ -7,6 +7,7 @@ high-cardinality column cannot score by memorizing) or |Spearman rho| (regressio
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -130,5 +131,31 @@ def single_column_scores(df: pd.DataFrame, target: str, task: str, features: lis
     return scores
 
 
-def leakage_suspects(scores: dict[str, float], limit: float) -> list[dict[str, Any]]:
-    return [{"column": c, "score": s} for c, s in sorted(scores.items(), key=lambda kv: -kv[1]) if s >= limit]
+# a name that says the value is known only after the outcome (a refund, a resolution, a chargeback)
+AFTER_NAME = re.compile(r"(^|_)(after|outcome|result|resolution|resolved|closed|final|refund(ed)?|chargeback|"
+                        r"settled|cancell?ed|paid_off|collected|recovered)(_|$)", re.I)
+
+
+def leak_reason(column: str, score: float | None, limit: float) -> str | None:
+    """Why `column` looks like a leak, or None: the one rule `mlbp init`'s column roles and assess's
+    leakage check share. A name recorded after the outcome, or a single-column score at `limit`."""
+    if AFTER_NAME.search(column):
+        return "its name says it is recorded after the outcome"
+    if score is not None and score >= limit:
+        return f"alone it predicts the target almost perfectly (score {score:.3f})"
+    return None
+
+
+def leakage_suspects(scores: dict[str, float], limit: float, columns: list[str] | None = None
+                     ) -> list[dict[str, Any]]:
+    """Each suspect with its score, the reason and the fix, strongest first; `columns` adds the
+    columns whose name alone makes them suspects (they may score anything)."""
+    names = list(dict.fromkeys([*(columns or []), *scores]))
+    out = []
+    for c in names:
+        why = leak_reason(c, scores.get(c), limit)
+        if why:
+            out.append({"column": c, "score": scores.get(c), "reason": why,
+                        "fix": f"if '{c}' is not known when the model predicts, drop it: add it to data.exclude "
+                               f"(mlbp init: roles.leak=[{c}]); if it is, keep it and this stays a warning"})
+    return sorted(out, key=lambda r: -(r["score"] or 2.0))

@@ -103,3 +103,25 @@ def test_stage_writes_plots_and_fail_stops_the_run_unless_configured(tmp_path):
         assert (out / png).read_bytes()[:4] == b"\x89PNG"
     with pytest.raises(MlbpError, match="unknown thresholds"):
         Assess("y", thresholds={"min_rowz": 1}).run(ctx)
+
+
+def test_a_column_recorded_after_the_outcome_is_flagged_with_its_score_and_fix():
+    """The leak a score cannot see: `refund_amount` is filled in after the outcome but noisy, so
+    alone it predicts only moderately; its name gives it away, to assess and to `mlbp init` alike."""
+    from mlbp.data.roles import assign_roles
+
+    df = _data()
+    rng = np.random.default_rng(2)
+    df["refund_amount"] = np.where(rng.random(len(df)) < 0.3, df["y"] * 20.0, 0.0)  # partly known later
+    df["leak"] = df["y"] * 10 + rng.normal(size=len(df)) * 0.01
+    feats = ["x1", "x2", "group", "refund_amount", "leak"]
+    res = assess_frame(df, "y", "binary", "when", feats, {}, now=pd.Timestamp("2026-05-01"), curve=None)
+    flagged = {s["column"]: s for s in res["leakage"]}
+    assert set(flagged) == {"refund_amount", "leak"}
+    assert flagged["refund_amount"]["score"] < 0.95 and "after the outcome" in flagged["refund_amount"]["reason"]
+    assert flagged["leak"]["score"] > 0.99 and "almost perfectly" in flagged["leak"]["reason"]
+    assert all("data.exclude" in s["fix"] and s["column"] in s["fix"] for s in res["leakage"])
+    reason = next(r for r in res["reasons"] if r.startswith("leakage_suspects"))
+    assert "refund_amount: its name says" in reason and "Fix:" in reason
+    roles = {r.column: r.role for r in assign_roles(df, "y", "binary")}
+    assert roles["refund_amount"] == roles["leak"] == "leak" and roles["x1"] == "feature"
