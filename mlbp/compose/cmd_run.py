@@ -36,6 +36,7 @@ def run(cfg: DictConfig, args: list[str]) -> int:
         _share_cores(OmegaConf.select(HydraConfig.get(), "launcher.n_jobs", default=None))
     only = OmegaConf.select(cfg, "only")
     result: dict = {"run_dir": str(run_dir), "overrides": list(HydraConfig.get().overrides.task)}
+    runner = None
     try:
         graph = build_graph(cfg)
         console.print(f"[bold]mlbp[/] {cfg.project}: {len(graph.order)} stages → {run_dir}", highlight=False)
@@ -51,6 +52,9 @@ def run(cfg: DictConfig, args: list[str]) -> int:
         result |= _objective(cfg, manifest.artifacts())
     except MlbpError as exc:
         result |= {"status": "failed", "error": exc.to_dict()}
+        report = _failure_report(cfg, run_dir, runner, exc)
+        if report is not None:
+            console.print(f"[bold red]report[/]: {report}", highlight=False, markup=True)
         if multirun:
             console.print(f"[red]job failed[/]: {exc}", highlight=False)
             write_json_atomic(run_dir / "result.json", result)
@@ -65,6 +69,21 @@ def run(cfg: DictConfig, args: list[str]) -> int:
         console.print(f"[bold green]report[/]: {report}", highlight=False)
     console.print(f"done in {result['seconds']:.1f}s", highlight=False)
     return 0
+
+
+def _failure_report(cfg: DictConfig, run_dir: Path, runner: Runner | None, exc: MlbpError) -> Path | None:
+    """report.html for a failed run (the report stage never runs then); None if even that fails."""
+    from mlbp.report.failure_report import write_failure_report
+
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        manifest = runner.manifest.to_dict() if runner is not None else {}
+        store = Path(str(OmegaConf.select(cfg, "paths.store", default=".mlbp/store")))
+        return write_failure_report(run_dir, manifest, store, exc.to_dict(),
+                                    title=str(OmegaConf.select(cfg, "project", default="mlbp run")))
+    except Exception:  # noqa: BLE001 - the report must never hide the error it reports
+        log.debug("could not write the failure report", exc_info=True)
+        return None
 
 
 def _objective(cfg: DictConfig, artifacts: dict[str, str]) -> dict:

@@ -226,11 +226,16 @@ class Validate(Stage):
                    "governed_columns": ({c: r for c, r in policy.decisions(team, raw.columns).items() if r != "allow"}
                                         if policy.enabled else {})}
         if share > self.max_quarantine_share:
+            kept = ctx.run_dir / "quarantine"  # the stage's outputs are discarded on failure: keep the evidence
+            kept.mkdir(parents=True, exist_ok=True)
+            write_frame(quarantined, kept)  # governed like the quarantine artifact
+            write_frame(cases, kept, "failures.parquet")
+            write_json(summary, kept, "validation.json")
             reasons = ", ".join(f"{r['column']}/{r['check']}: {r['rows']}" for r in summary["top_reasons"])
             raise MlbpError(f"{n_bad} of {n_in} rows ({share:.1%}) failed the contract; top reasons: {reasons}",
                             reason=Reason.QUARANTINE_LIMIT, key="contract.max_quarantine_share",
                             expected=f"<= {self.max_quarantine_share:.1%}", got=f"{share:.1%}",
-                            fix="fix the source data or relax the contract")
+                            fix=f"fix the source data or relax the contract; the rows and their reasons are in {kept}")
         check_dataset(accepted, self.checks)
         clean = policy.apply(accepted, team)[0] if policy.enabled else accepted
         write_frame(clean, ctx.output("clean"))
