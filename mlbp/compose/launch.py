@@ -16,6 +16,7 @@ from collections.abc import Callable
 import hydra
 from omegaconf import DictConfig
 
+from mlbp.compose import resolvers
 from mlbp.engine.errors import MlbpError
 
 Task = Callable[[DictConfig, list[str]], int | None]
@@ -57,6 +58,7 @@ def check_project(argv: list[str]) -> None:
             config_dir = argv[i + 1]
         elif a.startswith(("--config-dir=", "-cd=")):
             config_dir = a.split("=", 1)[1]
+    resolvers.set_project_dir(config_dir)
     if config_dir is None or (Path(config_dir) / "local" / "project.yaml").is_file():
         return
     missing = [g for g in PROJECT_GROUPS if not any(a.lstrip("+~").startswith(f"{g}=") for a in argv)]
@@ -76,6 +78,7 @@ def compose_config(overrides: list[str] | None = None, config_dir: str | None = 
     from hydra import compose, initialize_config_module
 
     overlay = f"file://{Path(config_dir).resolve()}" if config_dir else EXAMPLE_OVERLAY
+    resolvers.set_project_dir(config_dir)
     with initialize_config_module(config_module=CONFIG_PACKAGE.removeprefix("pkg://"), version_base="1.3"):
         return compose("config", overrides=[f"hydra.searchpath=[{overlay}]", *(overrides or [])],
                        return_hydra_config=return_hydra_config)

@@ -63,6 +63,8 @@ def scaffold(folder: str | Path, data_path: str | Path, target: str, task: str |
     folder, data_path = Path(folder), Path(data_path).expanduser().resolve()
     name = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in data_path.stem).strip("_") or "dataset"
     source, df = _source(data_path, name)
+    if data_path.is_relative_to(folder.resolve()):  # data kept in the project travels with it
+        source["path"] = f"${{project_file:{data_path.relative_to(folder.resolve()).as_posix()}}}"
     if target not in df.columns:
         raise MlbpError(f"target '{target}' is not a column of {data_path}", reason=Reason.CONFIG, key="target",
                         expected=list(df.columns), got=target)
@@ -99,7 +101,7 @@ def scaffold(folder: str | Path, data_path: str | Path, target: str, task: str |
         conf = folder / "conf"
         for group in ("data", "contract", "governance", "evaluation"):
             (conf / group).mkdir(parents=True, exist_ok=True)
-        run_cmd = f"mlbp --config-dir {conf.resolve()}"
+        run_cmd = f"mlbp --config-dir {conf}"  # as the user named the folder: the project can move
         (conf / "local").mkdir(parents=True, exist_ok=True)
         overrides = [{f"override /{g}": "local"} for g in ("data", "contract", "governance", "evaluation")]
         overrides.append({"override /split": chosen_split})
@@ -135,7 +137,9 @@ def scaffold(folder: str | Path, data_path: str | Path, target: str, task: str |
                       "regression": {"r2": {"min": 0.0}}}[task]
         _write(conf / "evaluation" / "local.yaml", f"How candidates are scored and blessed:  {run_cmd}",
                _packaged("evaluation/default.yaml") | {"business": {}, "thresholds": thresholds})
-        (folder / "README.md").write_text(_readme(name, data_path, target, task, chosen_split, split_reason, exclude,
+        shown = Path(source["path"].removeprefix("${project_file:").removesuffix("}")) \
+            if source["path"].startswith("${project_file:") else data_path
+        (folder / "README.md").write_text(_readme(name, shown, target, task, chosen_split, split_reason, exclude,
                                                   conf) + roles_table(plan.rows()))
     except BaseException:
         if created:  # nothing half-written: a folder this call made goes again
