@@ -188,6 +188,11 @@ CORPUS: dict[str, Table] = {
 }
 
 
+# the six real public tables beside the repository (../shared/data/real, its README): file, target
+REAL_TABLES = [("attrition.csv", "Attrition"), ("ames.parquet", "Sale_Price"), ("hpc_data.csv", "class"),
+               ("stackoverflow.parquet", "Remote"), ("taxi.csv", "tip"), ("chicago.csv", "ridership")]
+
+
 def make(name: str, rows: int | None = None, seed: int | None = None) -> pd.DataFrame:
     """Corpus table `name` at `rows` (default: its full size)."""
     t = CORPUS[name]
