@@ -122,8 +122,9 @@ def scaffold(folder: str | Path, data_path: str | Path, target: str, task: str |
         _write(conf / "data" / "local.yaml", f"Where the data comes from:  {run_cmd} data.source.path=<other file>", {
             "name": name, "owner": team, "source": source, "partition_by": "month",
             "exclude": exclude,  # ids, dates, personal data, constants and leak suspects are never model inputs
-            "assess": {"fail_run": True, "thresholds": {
-                "min_rows": 500, "min_rows_per_feature": 20, "min_minority_count": 50, "max_missing_share": 0.3,
+            "assess": {"fail_run": True, "thresholds": {  # a small table passes the bars it was scaffolded with
+                "min_rows": min(500, len(df)), "min_rows_per_feature": 20,
+                "min_minority_count": min(50, _minority(df[target], task)), "max_missing_share": 0.3,
                 "min_rows_per_day": 1, "max_staleness_days": 3650, "leakage_auc": 0.98}},
         })
         header = f"Inferred from {data_path.name} by `mlbp init`; edit it.  Used by:  {run_cmd}"
@@ -177,6 +178,11 @@ def _packaged(rel: str) -> dict[str, Any]:
     from importlib import resources
 
     return yaml.safe_load((resources.files("mlbp.conf") / rel).read_text())
+
+
+def _minority(y: pd.Series, task: str) -> int:
+    """Rows of the rarest class (classification); 50 for regression (the check does not apply)."""
+    return int(y.value_counts().min()) if task != "regression" and y.notna().any() else 50
 
 
 def _write(path: Path, comment: str, payload: dict[str, Any]) -> None:
