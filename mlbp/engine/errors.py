@@ -89,7 +89,12 @@ class StageFailed(MlbpError):
     """A stage raised; names the stage, its config key and the cause."""
 
     def __init__(self, stage: str, cause: BaseException) -> None:
-        detail = str(cause) or type(cause).__name__
+        if isinstance(cause, MlbpError) and not isinstance(cause, StageFailed):
+            # the cause's own words only: its key and fix become this error's, printed once each
+            detail = cause.message + (f" (expected {cause.expected}, got {cause.got})"
+                                      if cause.expected is not None or cause.got is not None else "")
+        else:
+            detail = str(cause) or type(cause).__name__
         super().__init__(
             f"stage '{stage}' failed: {detail}",
             reason=getattr(cause, "reason", Reason.STAGE_FAILED),

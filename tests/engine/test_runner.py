@@ -171,3 +171,16 @@ def test_a_stage_a_sibling_is_computing_is_passed_over_while_other_work_is_ready
     assert calls == ["count", "double"]  # sum: same doubled bytes as before, so a cache hit
     manifest = json.loads((tmp_path / "r1" / "run.json").read_text())
     assert list(manifest["stages"]) == ["source", "double", "sum", "count"]  # the record keeps graph order
+
+
+def test_a_stage_error_names_its_key_and_fix_once():
+    """The console printed "contract.columns: stage 'validate' failed: contract.columns: ... Fix: X.
+    Fix: X": the cause's key and fix came twice. One line names each once, expected/got kept."""
+    from mlbp.engine.errors import MlbpError, StageFailed
+
+    cause = MlbpError("1 column-level failure", key="contract.columns", fix="fix the source", expected="int",
+                      got="str")
+    text = str(StageFailed("validate", cause))
+    assert text == "contract.columns: stage 'validate' failed: 1 column-level failure (expected int, got str). " \
+                   "Fix: fix the source"
+    assert str(StageFailed("train", ValueError("boom"))).count("Fix:") == 1
