@@ -124,10 +124,14 @@ class Catalog:
             exists = c.execute(select(datasets_table.c.name).where(datasets_table.c.name == name)).first()
             values = {"source": info.get("source"), "owner": owner, "updated": now,
                       "latest_snapshot": info["snapshot"]}
+            if not exists:
+                try:
+                    with c.begin_nested():
+                        c.execute(insert(datasets_table).values(name=name, created=now, **values))
+                except IntegrityError:
+                    exists = True  # inserted concurrently by a sibling sweep job: update it instead
             if exists:
                 c.execute(update(datasets_table).where(datasets_table.c.name == name).values(**values))
-            else:
-                c.execute(insert(datasets_table).values(name=name, created=now, **values))
         return new
 
     def add_lineage(self, name: str, snapshot: str, kind: str, ref: str, team: str | None = None) -> None:
