@@ -55,3 +55,37 @@ def run_peer(name: str, script: str, *args: str, timeout: float = 300) -> subpro
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
     return subprocess.run([str(peer_python(name)), "-c", script, *args], capture_output=True, text=True,
                           timeout=timeout, env=env)
+
+
+# Python source for tritonclient scripts: the rows of a `tensor_spec` file as binary input tensors
+# (tritonclient's default, binary_data=True); BYTES for categorical columns, FP64 (NaN missing) else.
+TRITON_INPUTS = """
+import json
+import numpy as np
+import tritonclient.http as http
+
+def binary_inputs(spec):
+    out = []
+    for name, values in spec["columns"].items():
+        if name in spec["categorical"]:
+            arr, dtype = np.array([v.encode() for v in values], dtype=np.object_), "BYTES"
+        else:
+            arr, dtype = np.array([np.nan if v is None else v for v in values], dtype=np.float64), "FP64"
+        t = http.InferInput(name, [len(values)], dtype)
+        t.set_data_from_numpy(arr, binary_data=True)
+        out.append(t)
+    return out
+"""
+
+
+def tensor_spec(df, categorical: list[str], path: Path) -> Path:
+    """Write a frame's rows as the JSON a TRITON_INPUTS script reads (None for missing values)."""
+    import json
+
+    import pandas as pd
+
+    spec = {"categorical": list(categorical),
+            "columns": {c: [None if pd.isna(v) else (v.item() if hasattr(v, "item") else v) for v in df[c]]
+                        for c in df.columns}}
+    path.write_text(json.dumps(spec))
+    return path

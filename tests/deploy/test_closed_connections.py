@@ -48,8 +48,10 @@ def _survives(example, good_row, times: int) -> None:
         time.sleep(0.5)
         assert serve.poll() is None, f"mlbp serve exited with {serve.returncode}"
         assert ui.poll() is None, f"mlbp ui exited with {ui.returncode}"
-        assert httpx.post(serve_base + "/predict", json=good_row, timeout=10).status_code == 200
-        assert httpx.get(ui_base + "/", timeout=10).status_code == 200
+        # The servers may still be working through requests the hung-up clients left queued (50,000
+        # of them in the slow test, on two shared cores): answering late is fine, not answering is not.
+        assert httpx.post(serve_base + "/predict", json=good_row, timeout=120).status_code == 200
+        assert httpx.get(ui_base + "/", timeout=120).status_code == 200
 
 
 def test_servers_outlive_clients_that_hang_up_early(example, good_row):

@@ -10,8 +10,9 @@ import io
 import json
 
 import numpy as np
-import pandas as pd
 import pytest
+
+from tests.peers import TRITON_INPUTS
 
 from .conftest import ListSink, bundle_server, running
 from .test_v2_binary import json_request, read_binary_response
@@ -140,24 +141,11 @@ print(json.dumps({"columns": sorted(got.columns), "records": got.astype(object).
                   .to_dict("records")}))
 """
 
-TRITON_CLIENT = """
-import json, sys
-import numpy as np
-import tritonclient.http as http
-
+TRITON_CLIENT = TRITON_INPUTS + """
+import sys
 url, model, rows_file = sys.argv[1], sys.argv[2], sys.argv[3]
-spec = json.load(open(rows_file))
 client = http.InferenceServerClient(url=url)
-inputs = []
-for name, values in spec["columns"].items():
-    if name in spec["categorical"]:
-        arr, dtype = np.array([v.encode() for v in values], dtype=np.object_), "BYTES"
-    else:
-        arr, dtype = np.array([np.nan if v is None else v for v in values], dtype=np.float64), "FP64"
-    t = http.InferInput(name, [len(values)], dtype)
-    t.set_data_from_numpy(arr, binary_data=True)
-    inputs.append(t)
-r = client.infer(model, inputs)
+r = client.infer(model, binary_inputs(json.load(open(rows_file))))
 errors = r.as_numpy("error")
 print(json.dumps({"error": [e.decode() if isinstance(e, bytes) else e for e in errors.tolist()],
                   "probability": [None if np.isnan(p) else p for p in r.as_numpy("probability").tolist()]}))
@@ -166,7 +154,7 @@ print(json.dumps({"error": [e.decode() if isinstance(e, bytes) else e for e in e
 
 @pytest.mark.slow
 def test_mlflows_client_and_tritonclient_read_the_refused_rows(server, example, frames, tmp_path):
-    from tests.peers import run_peer
+    from tests.peers import run_peer, tensor_spec
 
     _, bad = frames
     with server.client() as c:
@@ -184,10 +172,7 @@ def test_mlflows_client_and_tritonclient_read_the_refused_rows(server, example, 
             assert rec["error"] is None and rec["probability"] == pytest.approx(alone[i]["probability"], abs=1e-12)
 
     sig = example["manifest"]["signature"]
-    spec = {"categorical": sig["categorical"],
-            "columns": {col: [None if pd.isna(v) else (v.item() if hasattr(v, "item") else v) for v in bad[col]]
-                        for col in bad.columns}}
-    (tmp_path / "rows.json").write_text(json.dumps(spec))
+    tensor_spec(bad, sig["categorical"], tmp_path / "rows.json")
     proc = run_peer("tritonclient", TRITON_CLIENT, server.base.removeprefix("http://"), MODEL,
                     str(tmp_path / "rows.json"))
     assert proc.returncode == 0, proc.stderr[-3000:]

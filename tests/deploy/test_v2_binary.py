@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.peers import TRITON_INPUTS
+
 MODEL = "restaurant-offers"
 
 
@@ -142,11 +144,8 @@ def test_malformed_binary_bodies_are_400s_naming_the_part(server, rows):
                 assert r.json()["field"] == field, (name, r.json())
 
 
-TRITON = """
-import json, sys
-import numpy as np
-import tritonclient.http as http
-
+TRITON = TRITON_INPUTS + """
+import sys
 url, model, rows_file = sys.argv[1], sys.argv[2], sys.argv[3]
 spec = json.load(open(rows_file))
 client = http.InferenceServerClient(url=url)
@@ -154,23 +153,11 @@ assert client.is_server_live() and client.is_server_ready()
 assert client.is_model_ready(model) and client.is_model_ready(model, model_version="1")
 meta = client.get_model_metadata(model, model_version="1")
 
-def inputs():
-    out = []
-    for name, values in spec["columns"].items():
-        if name in spec["categorical"]:
-            arr, dtype = np.array([v.encode() for v in values], dtype=np.object_), "BYTES"
-        else:
-            arr, dtype = np.array([np.nan if v is None else v for v in values], dtype=np.float64), "FP64"
-        t = http.InferInput(name, [len(values)], dtype)
-        t.set_data_from_numpy(arr, binary_data=True)
-        out.append(t)
-    return out
-
 results = {}
 for label, kw in {"versioned": {"model_version": "1"}, "latest": {},
                   "json outputs": {"outputs": [http.InferRequestedOutput("probability", binary_data=False),
                                                http.InferRequestedOutput("prediction", binary_data=True)]}}.items():
-    r = client.infer(model, inputs(), **kw)
+    r = client.infer(model, binary_inputs(spec), **kw)
     results[label] = {"probability": r.as_numpy("probability").tolist(),
                       "prediction": r.as_numpy("prediction").tolist(),
                       "model_version": r.get_response()["model_version"]}
@@ -180,13 +167,10 @@ print(json.dumps({"versions": meta["versions"], "results": results}))
 
 @pytest.mark.slow
 def test_tritonclient_with_binary_tensors_and_a_model_version(server, rows, tmp_path):
-    from tests.peers import run_peer
+    from tests.peers import run_peer, tensor_spec
 
     df, sig = rows
-    spec = {"categorical": sig["categorical"],
-            "columns": {c: [None if pd.isna(v) else (v.item() if hasattr(v, "item") else v) for v in df[c]]
-                        for c in df.columns}}
-    (tmp_path / "rows.json").write_text(json.dumps(spec))
+    tensor_spec(df, sig["categorical"], tmp_path / "rows.json")
     with server.client() as c:
         want = {o["name"]: o["data"] for o in c.post(f"/v2/models/{MODEL}/infer",
                                                    json=json_request(df, sig)).json()["outputs"]}

@@ -76,35 +76,19 @@ def _output_names(sig: dict[str, Any]) -> list[str]:
     return [*(f"probability_{c}" for c in sig.get("classes") or []), "prediction"]
 
 
-def golden_mismatch(model: ServingModel, exact: bool = True) -> str | None:
+def golden_mismatch(model: ServingModel) -> str | None:
     """Predict the golden inputs through this model's serving path; None when they reproduce."""
     import pandas as pd
 
+    from mlbp.deploy.runtime.golden import golden_columns, output_difference
+
     golden = pd.read_parquet(model.bundle.path / "golden.parquet")
-    feats = model.checker.features
-    cols = {c: [None if _isna(v) else _py(v) for v in golden[c].tolist()] for c in feats}
-    got = model.predict_columns(cols, len(golden))
+    got = model.predict_columns(golden_columns(golden, model.checker.features), len(golden))
     for name, values in got.items():
-        want = golden[f"expected_{name}"].to_numpy()
-        if exact and np.issubdtype(np.asarray(values).dtype, np.floating):
-            same = np.array_equal(np.asarray(values, dtype=float), want.astype(float))
-            close = np.allclose(np.asarray(values, dtype=float), want.astype(float), rtol=1e-12, atol=1e-12)
-            if not (same or close):
-                worst = float(np.max(np.abs(np.asarray(values, dtype=float) - want.astype(float))))
-                return f"{name}: max difference {worst:g}"
-        elif not np.array_equal(np.asarray(values), want):
-            return f"{name}: differs"
+        bad = output_difference(name, values, golden[f"expected_{name}"].to_numpy())
+        if bad:
+            return bad
     return None
-
-
-def _isna(v: Any) -> bool:
-    import pandas as pd
-
-    return v is None or (not isinstance(v, list | dict | str) and bool(pd.isna(v)))
-
-
-def _py(v: Any) -> Any:
-    return v.item() if hasattr(v, "item") else v
 
 
 def version_of(path: Path, manifest: dict[str, Any]) -> Any:

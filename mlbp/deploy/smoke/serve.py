@@ -24,8 +24,10 @@ def golden_requests(golden: Any, features: list[str]) -> dict[str, tuple[str, di
     """The golden inputs as one request per protocol: name -> (path, headers, body)."""
     import orjson
 
-    rows = [{c: _py(r[c]) for c in features} for r in golden.to_dict("records")]
-    cols = {c: [r[c] for r in rows] for c in features}
+    from mlbp.deploy.runtime.golden import golden_columns
+
+    cols = golden_columns(golden, features)
+    rows = [{c: cols[c][i] for c in features} for i in range(len(golden))]
     js = {"content-type": "application/json"}
     v2 = {"inputs": [{"name": c, "shape": [len(rows)], "datatype": _v2_type(cols[c]), "data": cols[c]}
                      for c in features], "parameters": {"content_type": "pd"}}
@@ -43,14 +45,6 @@ def golden_requests(golden: Any, features: list[str]) -> dict[str, tuple[str, di
         "v2 infer (no content type)": ("/v2/models/{name}/infer", {}, orjson.dumps(v2)),
         "predict": ("/predict", js, orjson.dumps(rows)),
     }
-
-
-def _py(v: Any) -> Any:
-    import pandas as pd
-
-    if v is None or (not isinstance(v, str) and bool(pd.isna(v))):
-        return None
-    return v.item() if hasattr(v, "item") else v
 
 
 def _v2_type(values: list[Any]) -> str:
@@ -79,24 +73,6 @@ def answers_from(name: str, payload: dict[str, Any]) -> tuple[dict[str, list[Any
     keys = next((list(r) for r in recs if "error" not in r), [])
     errors = [r.get("error", "") for r in recs]
     return {k: [None if e else r[k] for r, e in zip(recs, errors, strict=True)] for k in keys}, errors
-
-
-def refused_rows(golden: Any, sig: dict[str, Any], unknown_category: str) -> list[bool]:
-    """Which golden rows the server refuses under this policy: those holding a category outside
-    the signature (the holdout's newest rows may hold levels training never saw)."""
-    from mlbp.deploy.runtime.signature import unknown_policy
-
-    refused = [False] * len(golden)
-    if unknown_policy(unknown_category) != "reject":
-        return refused
-    for c in sig["categorical"]:
-        allowed = set(sig["inputs"][c].get("categories") or ())
-        if not allowed:
-            continue
-        for i, v in enumerate(golden[c].tolist()):
-            if _py(v) is not None and str(v) not in allowed:
-                refused[i] = True
-    return refused
 
 
 class ServeCheck(Stage):
@@ -133,6 +109,8 @@ def check_protocols(client: Any, manifest: dict[str, Any], golden: Any, unknown_
     every other row's outputs equal the golden ones, else what differed."""
     import numpy as np
 
+    from mlbp.deploy.runtime.golden import output_difference, refused_rows
+
     sig = manifest["signature"]
     features = list(sig["numeric"]) + list(sig["categorical"])
     refused = np.array(refused_rows(golden, sig, unknown_category), dtype=bool)
@@ -149,23 +127,10 @@ def check_protocols(client: Any, manifest: dict[str, Any], golden: Any, unknown_
                          f"{np.flatnonzero(refused).tolist()[:10]} (categories outside the signature)")
             continue
         keep = ~refused
-        bad = [k for k in got if not same_outputs(np.asarray(got[k], dtype=object)[keep],
-                                                  golden[f"expected_{k}"].to_numpy()[keep])]
+        bad = [k for k in got if output_difference(k, np.asarray(got[k], dtype=object)[keep],
+                                                   golden[f"expected_{k}"].to_numpy()[keep])]
         out[name] = "ok" if not bad else f"differs in {bad}"
     return out
-
-
-def same_outputs(got: Any, want: Any) -> bool:
-    """Labels exactly; probabilities and numbers within 1e-12, the tolerance the golden check
-    proves the compiled serving path to (an affine map a*x+b is not bit-identical to a scaler)."""
-    import numpy as np
-
-    if want.dtype.kind == "f":
-        try:
-            return bool(np.allclose(got.astype(float), want, rtol=1e-12, atol=1e-12))
-        except (TypeError, ValueError):
-            return False
-    return bool(np.array_equal(got, want.astype(object)))
 
 
 def launch_args(bundle: Path, options: dict[str, Any] | None) -> list[str]:
