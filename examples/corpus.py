@@ -149,10 +149,12 @@ def repeated_ids_no_time(n: int, seed: int = 11) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     customers = max(2, n // 4)
     cust = rng.integers(0, customers, n)
-    spend = rng.gamma(2, 30, n)
+    habit = rng.normal(size=customers)[cust]  # some customers return more: what a group split keeps honest
+    spend, items, coupon = rng.gamma(2, 30, n), rng.integers(1, 12, n), rng.random(n) < 0.3
+    logit = -1.5 + 0.02 * (spend - 60) + 0.2 * (items - 6) - 0.8 * coupon + 0.7 * habit
     return pd.DataFrame({"customer_id": [f"C{c:06d}" for c in cust], "basket_eur": spend.round(2),
-                         "items": rng.integers(1, 12, n), "coupon": rng.random(n) < 0.3,
-                         "returned": np.where(_binary(rng, -2 + 0.01 * spend), "returned", "kept")})
+                         "items": items, "coupon": coupon,
+                         "returned": np.where(_binary(rng, logit), "returned", "kept")})
 
 
 def two_million(n: int, seed: int = 12) -> pd.DataFrame:

@@ -61,25 +61,26 @@ COMMANDS: list[Command] = [
 
 
 def resolve(args: list[str]) -> tuple[Task, list[str], list[str]]:
-    """Longest matching command words, then its positionals; the rest goes to Hydra."""
+    """Longest matching command words, then its positionals; the rest goes to Hydra. Words are
+    the arguments that are neither overrides nor Hydra flags (nor a flag's value), wherever they
+    stand: `mlbp --config-dir conf serve` is `mlbp serve --config-dir conf`, as users type both."""
+    at = _word_positions(args)
+    words = [args[i] for i in at]
     best = COMMANDS[0]
     for cmd in COMMANDS:
         n = len(cmd.words)
-        if n > len(best.words) and tuple(args[:n]) == cmd.words:
+        if n > len(best.words) and tuple(words[:n]) == cmd.words:
             best = cmd
-    rest = args[len(best.words):]
-    if best.positionals:
-        taken = rest[: len(best.positionals)]
-        if len(taken) < len(best.positionals) or any(t.startswith("-") for t in taken):
-            usage = " ".join(f"<{p}>" for p in best.positionals)
-            raise SystemExit(f"usage: mlbp {' '.join(best.words)} {usage} [overrides]")
-        rest = rest[len(best.positionals):]
-    else:
-        taken = []
-        first = _first_word(rest)
-        if first is not None and not best.words and first.isidentifier():
-            known = sorted({c.words[0] for c in COMMANDS if c.words})
-            raise SystemExit(f"mlbp: unknown command '{first}'. Commands: {', '.join(known)}")
+    n_words = len(best.words)
+    taken = words[n_words:n_words + len(best.positionals)]
+    if best.positionals and len(taken) < len(best.positionals):
+        usage = " ".join(f"<{p}>" for p in best.positionals)
+        raise SystemExit(f"usage: mlbp {' '.join(best.words)} {usage} [overrides]")
+    if not best.positionals and not best.words and words and words[0].isidentifier():
+        known = sorted({c.words[0] for c in COMMANDS if c.words})
+        raise SystemExit(f"mlbp: unknown command '{words[0]}'. Commands: {', '.join(known)}")
+    used = set(at[:n_words + len(taken)])
+    rest = [a for i, a in enumerate(args) if i not in used]
     module, func = best.task.split(":")
     task = getattr(importlib.import_module(module), func)
     return task, taken, rest
@@ -96,18 +97,17 @@ def usage() -> str:
 
 
 
-def _first_word(rest: list[str]) -> str | None:
-    skip = False
-    for a in rest:
+def _word_positions(args: list[str]) -> list[int]:
+    """Indices of the arguments that are words: not overrides, not flags, not a flag's value."""
+    out, skip = [], False
+    for i, a in enumerate(args):
         if skip:
             skip = False
-            continue
-        if a in FLAG_VALUES:  # its value is not a command word
+        elif a in FLAG_VALUES:  # its value is not a command word
             skip = True
-            continue
-        if not _is_override(a):
-            return a
-    return None
+        elif not _is_override(a):
+            out.append(i)
+    return out
 
 
 def _is_override(arg: str) -> bool:
