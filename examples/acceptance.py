@@ -84,12 +84,13 @@ def free_port() -> int:
 
 
 def holdout_rows(row: dict[str, Any], n: int) -> dict[str, Any]:
-    """The first `n` holdout rows without the target, as MLflow's `dataframe_split` (JSON values:
-    null for missing, ISO text for dates), the way a client sends the rows it has."""
+    """`n` holdout rows drawn at random (seeded), without the target, as MLflow's `dataframe_split`
+    (JSON values: null for missing, ISO text for dates), the way a client sends the rows it has."""
     import pandas as pd
 
     hold = pd.read_parquet(row["_store"] / row["_run"]["artifacts"]["holdout"] / "data.parquet")
-    hold = hold.drop(columns=[row["_card"]["target"]]).head(n)
+    hold = hold.drop(columns=[row["_card"]["target"]])
+    hold = hold.sample(n, random_state=0) if len(hold) > n else hold  # files come sorted; traffic does not
     split = json.loads(hold.to_json(orient="split", index=False, date_format="iso"))
     return {"columns": split["columns"], "data": split["data"]}
 

@@ -161,6 +161,18 @@ def test_the_default_holdout_need_follows_the_table():
     assert _need(accounts(3000), "regression").class_rows == {}
 
 
+def test_a_rare_class_needs_half_its_fair_share_and_a_vanished_class_still_fails():
+    """15 classes in 3,000 rows: a time split's holdout held 45 rows of a 144-row class where the
+    guard asked for 48 (a third of it, the average), so a fair split failed at random."""
+    y = pd.Series(["rare"] * 144 + ["common"] * 2856)
+    need = HoldoutNeed.for_table(y, "multiclass")
+    assert need.class_rows == {"rare": 48, "common": 50}  # what a stratified split aims at
+    assert need.class_floor == {"rare": 24, "common": 50}
+    assert need.shortfall(pd.Series(["rare"] * 45 + ["common"] * 955)) == []
+    gone = need.shortfall(pd.Series(["common"] * 1000))
+    assert gone == ["0 rows of class 'rare', needs at least 24"]
+
+
 def test_a_partial_final_month_joins_the_month_before_it():
     """The issue's case: a UTC timestamp put a year's last evening into a January of its own."""
     df = accounts(6000)
@@ -192,10 +204,10 @@ def test_a_small_newest_month_widens_the_window_and_says_why():
 
 
 def test_a_holdout_that_cannot_meet_the_guard_stops_the_run_naming_the_numbers(project_dir, capsys):
-    assert main(["data.source.n_rows=3000", "evaluation.holdout.min_class_rows=5000", "only=[split]"]) == 1
+    assert main(["data.source.n_rows=3000", "evaluation.holdout.min_rows=5000", "only=[split]"]) == 1
     err = " ".join(capsys.readouterr().err.split())
     assert "too small to judge a model on" in err and "evaluation.holdout" in err
-    assert re.search(r"rows of class '\d', needs at least \d", err), err
+    assert re.search(r"rows, needs at least 5,000 \(evaluation.holdout.min_rows\)", err), err
     assert main(["data.source.n_rows=3000", "+evaluation.holdout.min_rowz=5", "only=[split]"]) == 1
     assert "min_rowz" in capsys.readouterr().err
 
