@@ -5,7 +5,7 @@ not assumed.
 
     .venv/bin/python bench/corpus.py             # every table at full size, real ones included
     .venv/bin/python bench/corpus.py --quick     # corpus tables at 3,000 rows (tiny stays 300), no 2M, no real
-    .venv/bin/python bench/corpus.py --tables tiny,wide
+    .venv/bin/python bench/corpus.py --tables tiny,wide --keep /tmp/corpus   # keep the projects
 
 Per table: each step's pass/fail and seconds, holdout rows, rows served and refused, scored and
 quarantined, drifting columns, mlbp's primary metric, a baseline's
@@ -17,8 +17,9 @@ and the verdict: mlbp no worse than the baseline by more than max(0.02, 2 CV sta
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import os
-import sys
 import tempfile
 from pathlib import Path
 
@@ -35,23 +36,24 @@ def run_table(folder: Path, name: str, path: Path, target: str) -> dict:
 
 
 def main() -> None:
-
-    quick = "--quick" in sys.argv
-    only = next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--tables=")), None)
-    if "--tables" in sys.argv:
-        only = sys.argv[sys.argv.index("--tables") + 1]
-    wanted = set(only.split(",")) if only else None
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="3,000 rows per table, no 2M table, no real tables")
+    parser.add_argument("--tables", help="comma-separated table names (real ones as real_<file stem>)")
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep it (projects, runs, logs)")
+    args = parser.parse_args()
+    wanted = set(args.tables.split(",")) if args.tables else None
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
+    with contextlib.ExitStack() as stack:
+        folder = args.keep or Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        folder.mkdir(parents=True, exist_ok=True)
         for name, t in CORPUS.items():
-            if (wanted and name not in wanted) or (quick and t.rows > 100_000):
+            if (wanted and name not in wanted) or (args.quick and t.rows > 100_000):
                 continue
             path = folder / f"{name}.csv"
-            make(name, rows=min(t.rows, 3000) if quick else None).to_csv(path, index=False)
+            make(name, rows=min(t.rows, 3000) if args.quick else None).to_csv(path, index=False)
             rows.append(run_table(folder, name, path, t.target))
             print(_line(rows[-1]), flush=True)
-        if not quick and REAL.is_dir():
+        if not args.quick and REAL.is_dir():
             for file, target in REAL_TABLES:
                 name = "real_" + file.split(".")[0]
                 if wanted and name not in wanted:
@@ -73,7 +75,7 @@ def table(rows: list[dict]) -> str:
             r["table"], *steps, str(r.get("holdout", "-")), f"{r.get('served', '-')} / {r.get('refused', '-')}",
             f"{r.get('scored', '-')} / {r.get('quarantined', '-')}", str(r.get("drifted", "-")),
             str(r.get("metric", "-")), _num(r.get("mlbp")), _num(r.get("baseline")),
-            (r.get("error") or r.get("vs_baseline") or "-").replace("|", "/")[:120]]) + " |")
+            " ".join((r.get("error") or r.get("vs_baseline") or "-").split()).replace("|", "/")[:120]]) + " |")
     ok = sum(accepted(r) for r in rows)
     lines.append(f"\n{ok} of {len(rows)} tables pass every step and match the baseline")
     return "\n".join(lines)

@@ -5,7 +5,7 @@ appends to an in-memory buffer under a lock (microseconds), so logging never blo
 background thread flushes the buffer to Parquet every `flush_seconds` or as soon as it holds
 `flush_rows` records, and `close()` flushes what is left. Files land in hive partitions::
 
-    <root>/predictions/date=2026-11-27/hour=13/part-<uuid>.parquet
+    <root>/predictions/model=<name>/date=2026-11-27/hour=13/part-<uuid>.parquet
     <root>/feedback/date=2026-11-27/hour=13/part-<uuid>.parquet
 
 (`partition: day` drops the hour level.) Inputs and outputs are flattened into `in.<column>` and
@@ -33,6 +33,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from mlbp.engine.errors import MlbpError, Reason
 from mlbp.monitor.masking import Masker, policy_columns
@@ -171,24 +172,35 @@ class PredictionLog:
         import pyarrow.parquet as pq
 
         step = 3600 if self.partition == "hour" else 86400
-        cols = self._columns(kind, records)
-        buckets = [int(t // step) for t in cols["time"]]
-        for bucket in dict.fromkeys(buckets):
-            if len(set(buckets)) == 1:
-                part = cols
-            else:
+        by_model: dict[Any, list[dict[str, Any]]] = {}
+        for r in records:  # each model's columns on their own: one model's `age` never meets another's `Age`
+            by_model.setdefault(r.get("model") if kind == "predictions" else None, []).append(r)
+        for model, group in by_model.items():
+            cols = self._columns(kind, group)
+            buckets = [int(t // step) for t in cols["time"]]
+            for bucket in dict.fromkeys(buckets):
                 idx = [i for i, b in enumerate(buckets) if b == bucket]
-                part = {k: [v[i] for i in idx] for k, v in cols.items()}
-            ts = time.gmtime(bucket * step)
-            folder = self.root / kind / time.strftime("date=%Y-%m-%d", ts)
-            if self.partition == "hour":
-                folder = folder / time.strftime("hour=%H", ts)
-            folder.mkdir(parents=True, exist_ok=True)
-            name = f"part-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:12]}.parquet"
-            tmp = folder / f".{name}.tmp"
-            pq.write_table(_table(part), tmp)
-            tmp.rename(folder / name)  # readers never see a half-written file
+                part = cols if len(idx) == len(buckets) else {k: [v[i] for i in idx] for k, v in cols.items()}
+                folder = partition_folder(self.root / kind, model, bucket * step, self.partition)
+                folder.mkdir(parents=True, exist_ok=True)
+                name = f"part-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:12]}.parquet"
+                tmp = folder / f".{name}.tmp"
+                pq.write_table(_table(part), tmp)
+                tmp.rename(folder / name)  # readers never see a half-written file
         self.written[kind] += len(records)
+
+
+def model_folder(root: Path, model: str) -> Path:
+    """Where one model's predictions live. One folder per model: the reader scans only the model it
+    judges, so another model's columns never meet it (DuckDB's union_by_name folds names that
+    differ only in case, and `in.age` of one model hid `in.Age` of another)."""
+    return root / f"model={quote(str(model), safe='')}"
+
+
+def partition_folder(root: Path, model: str | None, epoch: float, partition: str) -> Path:
+    ts = time.gmtime(epoch)
+    folder = (model_folder(root, model) if model is not None else root) / time.strftime("date=%Y-%m-%d", ts)
+    return folder / time.strftime("hour=%H", ts) if partition == "hour" else folder
 
 
 def _table(cols: dict[str, list[Any]]):

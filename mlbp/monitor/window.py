@@ -52,7 +52,24 @@ def _glob(root: Path, kind: str) -> str | None:
     folder = root / kind
     if not folder.exists() or not any(folder.rglob("*.parquet")):
         return None
-    return (folder / "**" / "*.parquet").as_posix().replace("'", "''")  # quoted into SQL below
+    return _sql_path(folder / "**" / "*.parquet")
+
+
+def _prediction_files(root: Path, model: str | None) -> list[str]:
+    """The prediction files a window of `model` reads: its own folder (model=<name>/...) and files
+    written before the log had one folder per model (date=.../ directly under predictions/)."""
+    from mlbp.monitor.prediction_log import model_folder
+
+    folder = root / "predictions"
+    if not folder.exists():
+        return []
+    places = [model_folder(folder, model)] if model else [p for p in folder.glob("model=*") if p.is_dir()]
+    places += [p for p in folder.glob("date=*") if p.is_dir()]
+    return [_sql_path(p / "**" / "*.parquet") for p in places if any(p.rglob("*.parquet"))]
+
+
+def _sql_path(path: Path) -> str:
+    return path.as_posix().replace("'", "''")  # quoted into SQL below
 
 
 def _parse_time(value: Any, key: str) -> float | None:
@@ -85,8 +102,8 @@ def read_window(root: str | Path, model: str | None, start: float, end: float, l
     import duckdb
 
     root = Path(root)
-    preds = _glob(root, "predictions")
-    if preds is None:
+    preds = _prediction_files(root, model)
+    if not preds:
         return pd.DataFrame(columns=["request_id", "time", "model", "version", "variant", "latency_ms", "shadow"])
     where = ["time >= ? AND time <= ?"]
     params: list[Any] = [start, end]
@@ -97,7 +114,8 @@ def read_window(root: str | Path, model: str | None, start: float, end: float, l
         where.append("CAST(version AS VARCHAR) = ?")
         params.append(str(version))
     limit = f" ORDER BY time DESC LIMIT {int(last_rows)}" if last_rows else ""
-    scan = f"read_parquet('{preds}', union_by_name=true, hive_partitioning=false)"
+    files = ", ".join(f"'{p}'" for p in preds)
+    scan = f"read_parquet([{files}], union_by_name=true, hive_partitioning=false)"
     sql = f"SELECT * FROM {scan} WHERE {' AND '.join(where)}{limit}"
     fb = _glob(root, "feedback")
     con = duckdb.connect()

@@ -68,3 +68,12 @@ def test_the_example_runs_end_to_end(name, project_dir):
     assert facts["serve_check"]["protocols"] == 7 and facts["register"]["version"] == 1
     assert facts["split"]["strategy"] == EXAMPLES[name][3]
     assert (project_dir / sorted(project_dir.glob("outputs/*/*/report.html"))[-1]).exists()
+
+
+@pytest.mark.slow
+def test_the_bundled_example_runs_from_its_own_config_dir(project_dir):
+    """`mlbp` alone runs restaurant_offers; `--config-dir examples/restaurant_offers/conf` must too."""
+    conf = REPO / "examples" / "restaurant_offers" / "conf"
+    assert main(["--config-dir", str(conf), "experiment=quick", "data.source.n_rows=3000"]) == 0
+    run = json.loads(sorted(project_dir.glob("outputs/*/*/run.json"))[-1].read_text())
+    assert run["status"] == "done" and run["stages"]["register"]["facts"]["version"] == 1

@@ -51,6 +51,21 @@ def test_clean_window_passes_and_writes_both_reports(project, tmp_path, monkeypa
     assert "Monitor report" in html and html.count("data:image/png;base64,") >= 2  # latency + performance
 
 
+def test_a_feature_absent_from_the_log_is_reported_not_a_crash(project, tmp_path, monkeypatch):
+    """A team whose governance denies a feature gets it dropped from the prediction log; the drift
+    monitor marks it missing, and the HTML report used to crash formatting its absent score."""
+    monkeypatch.chdir(project)
+    now = time.time()
+    preds, _ = synthetic_records(bundle_dir(project), 300, seed=12, start=now - 3600, span_s=3000)
+    for p in preds:
+        p["inputs"].pop("distance_km")
+    write_log(tmp_path / "log", preds)
+    rc, report, html = _monitor(tmp_path, "run1", tmp_path / "log", now - 3700, now)
+    assert rc == 0
+    assert report["results"]["drift"]["columns"]["distance_km"]["missing"] is True
+    assert "distance_km" in html and "not in the log" in html
+
+
 def test_persistent_drift_fires_a_critical_rule_and_exits_nonzero(project, tmp_path, monkeypatch):
     monkeypatch.chdir(project)
     now = time.time()

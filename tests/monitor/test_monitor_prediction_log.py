@@ -79,10 +79,40 @@ def test_files_are_partitioned(tmp_path, partition, depth):
     files = parquet_files(tmp_path / "predictions")
     parts = {f.relative_to(tmp_path / "predictions").parent.as_posix() for f in files}
     if partition == "hour":
-        assert parts == {"date=2026-09-21/hour=14", "date=2026-09-21/hour=15", "date=2026-09-22/hour=14"}
+        assert parts == {"model=m/date=2026-09-21/hour=14", "model=m/date=2026-09-21/hour=15",
+                         "model=m/date=2026-09-22/hour=14"}
     else:
-        assert parts == {"date=2026-09-21", "date=2026-09-22"}
-    assert all(len(p.split("/")) == depth for p in parts)
+        assert parts == {"model=m/date=2026-09-21", "model=m/date=2026-09-22"}
+    assert all(len(p.split("/")) == depth + 1 for p in parts)
+
+
+def test_a_window_reads_only_its_models_columns(tmp_path):
+    """Two projects sharing one state folder: one logs `age` as text, the other `Age` as a number.
+    DuckDB's union_by_name folds names that differ only in case, so reading both models' files
+    together renamed the second model's `Age` to `age` and its monitor found the column missing
+    (and its report crashed)."""
+    with PredictionLog(tmp_path) as log:
+        log.write([{"request_id": "a", "time": T0, "model": "clinic", "version": 1, "inputs": {"age": "unknown"},
+                    "outputs": {"prediction": 0}, "latency_ms": 1.0, "shadow": False}])
+        log.write([{"request_id": "b", "time": T0 + 1, "model": "attrition", "version": 1,
+                    "inputs": {"Age": 41, "Role": "Sales"}, "outputs": {"prediction": 1}, "latency_ms": 1.0,
+                    "shadow": False}])
+    df = read_window(tmp_path, "attrition", 0, T0 + 10)
+    assert list(df["request_id"]) == ["b"] and df["in.Age"].tolist() == [41] and "in.age" not in df.columns
+    assert read_window(tmp_path, "clinic", 0, T0 + 10)["in.age"].tolist() == ["unknown"]
+
+
+def test_files_written_before_the_model_folders_are_still_read(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    old = tmp_path / "predictions" / "date=2026-09-21" / "hour=14"
+    old.mkdir(parents=True)
+    pq.write_table(pa.table({"request_id": ["old"], "time": [T0], "model": ["m"], "version": [2],
+                             "shadow": [False], "in.x": [1.0]}), old / "part-old.parquet")
+    with PredictionLog(tmp_path) as log:
+        log.write([rec(1, T0 + 5)])
+    assert read_window(tmp_path, "m", 0, T0 + 10)["request_id"].tolist() == ["old", "r1"]
 
 
 def test_masked_and_denied_columns_never_reach_disk(tmp_path, monkeypatch):
