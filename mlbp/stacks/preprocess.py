@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from mlbp.engine.errors import MlbpError
+from mlbp.stacks.features import plain_number
 
 NUMERIC = ("passthrough", "impute", "impute_scale")
 
@@ -21,6 +22,8 @@ def numbers_as_float(X: Any) -> Any:
     """Numeric columns as float64 with NaN for missing (nullable Int64 / boolean columns carry pd.NA,
     which scikit-learn's arrays cannot hold): the first numeric step, inside the fitted model."""
     if isinstance(X, pd.DataFrame):
+        if all(plain_number(d) for d in X.dtypes):  # one block, not a to_numeric per column (65 ms, 300 columns)
+            return pd.DataFrame(X.to_numpy(dtype="float64", na_value=np.nan), index=X.index, columns=X.columns)
         return X.apply(lambda c: pd.to_numeric(c, errors="coerce")).astype("float64")
     return np.asarray(pd.DataFrame(np.asarray(X, dtype=object)).apply(pd.to_numeric, errors="coerce"),
                       dtype="float64")
