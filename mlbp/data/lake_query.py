@@ -54,8 +54,9 @@ def connect(lake: str | Path, policy: Policy, team: str, memory_limit: str = "1G
         from duckdb.typing import VARCHAR
 
     con = duckdb.connect()
+    temp = Path(temp_directory or Path(lake) / ".duckdb_tmp")
     con.execute(f"SET memory_limit = '{memory_limit}'")
-    con.execute(f"SET temp_directory = '{Path(temp_directory or Path(lake) / '.duckdb_tmp')}'")
+    con.execute(f"SET temp_directory = '{temp}'")
     if policy.enabled:
         key = policy.key
         con.create_function("mlbp_mask", lambda v: mask_value(v, key), [VARCHAR], VARCHAR)
@@ -76,42 +77,83 @@ def connect(lake: str | Path, policy: Policy, team: str, memory_limit: str = "1G
         name = view_name(dataset)
         con.execute(f"CREATE VIEW {_quote(name)} AS SELECT {', '.join(select)} FROM {source}")
         rules[name] = {c: r for c, r in decided.items() if r != "allow"}
+    sandbox(con, lake, temp)
     return con, rules
 
 
+# Table functions that compute rows and read nothing: allowed in FROM beside the views.
+PURE_TABLE_FUNCTIONS = frozenset({"range", "generate_series", "unnest"})
+PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
 def check_sql(con: Any, sql: str, views: set[str]) -> None:
-    """Only one SELECT over the governed views: no table functions (read_parquet, read_csv, ...)
-    and no file names as tables, which would bypass the policy by reading the lake directly."""
+    """Only one SELECT that reads the governed views and nothing else, decided on DuckDB's own
+    parse tree: no table functions that read (read_parquet, read_csv, glob, ...), no schema- or
+    catalog-qualified names (information_schema, an ATTACHed file), and every table name either a
+    view or a CTE *in scope where it is used*. A CTE defined inside a subquery does not cover a
+    reference outside it, where DuckDB would resolve the same text as a file; and only a plain
+    identifier counts as a CTE reference, since only such a name can never be a file. The
+    connection itself reads no file outside the lake (see `sandbox`); this check keeps a query
+    from reading the lake's raw files around the views."""
     ast = json.loads(con.execute("SELECT json_serialize_sql(?)", [sql]).fetchall()[0][0])
     if ast.get("error"):
         raise MlbpError(f"only a single SELECT query is allowed: {ast.get('error_message')}", reason=Reason.POLICY,
                         key="sql", got=sql[:200], fix="query the views with SELECT ...")
     if len(ast.get("statements", [])) != 1:
         raise MlbpError("exactly one SELECT statement per query", reason=Reason.INPUT, key="sql", got=sql[:200])
-    tables: set[str] = set()
-    ctes: set[str] = set()
-    functions: set[str] = set()
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "TABLE_FUNCTION":
-                functions.add(str((node.get("function") or {}).get("function_name", "?")))
-            if node.get("type") == "BASE_TABLE":
-                tables.add(str(node.get("table_name")))
-            for entry in (node.get("cte_map") or {}).get("map", []) if isinstance(node.get("cte_map"), dict) else []:
-                ctes.add(str(entry.get("key")))
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-
-    walk(ast["statements"])
-    unknown = sorted(tables - views - ctes)
-    if functions or unknown:
-        raise MlbpError(f"the query reads outside the governed views: {sorted(functions) + unknown}",
-                        reason=Reason.POLICY, key="sql", expected=sorted(views), got=sorted(functions) + unknown,
+    known = {v.lower() for v in views}
+    bad: list[str] = []
+    for kind, ref, cte in _reads(ast["statements"], frozenset()):
+        if kind == "function":
+            if ref.lower() not in PURE_TABLE_FUNCTIONS:
+                bad.append(f"{ref}()")
+        elif not (ref.lower() in known and "." not in ref or (cte and PLAIN.fullmatch(ref))):
+            bad.append(ref)
+    if bad:
+        raise MlbpError(f"the query reads outside the governed views: {sorted(set(bad))}",
+                        reason=Reason.POLICY, key="sql", expected=sorted(views), got=sorted(set(bad)),
                         fix="query the dataset views by name; the lake is only read through the policy")
+
+
+def _reads(node: Any, scope: frozenset[str]) -> list[tuple[str, str, bool]]:
+    """(kind, name, resolved to a CTE in scope) for every table reference and table function."""
+    out: list[tuple[str, str, bool]] = []
+    if isinstance(node, list):
+        for v in node:
+            out += _reads(v, scope)
+        return out
+    if not isinstance(node, dict):
+        return out
+    entries = (node.get("cte_map") or {}).get("map") or [] if isinstance(node.get("cte_map"), dict) else []
+    if entries:
+        names = [str(e.get("key")).lower() for e in entries]
+        for i, e in enumerate(entries):  # a CTE sees the ones before it and itself (recursive), not later ones
+            out += _reads(e.get("value"), scope | frozenset(names[: i + 1]))
+        scope = scope | frozenset(names)
+    if node.get("type") == "TABLE_FUNCTION":
+        out.append(("function", str((node.get("function") or {}).get("function_name", "?")), False))
+    elif node.get("type") == "BASE_TABLE":
+        name = str(node.get("table_name"))
+        qualified = ".".join(p for p in (node.get("catalog_name"), node.get("schema_name")) if p)
+        if qualified:
+            out.append(("table", f"{qualified}.{name}", False))
+        else:
+            out.append(("table", name, name.lower() in scope))
+    for k, v in node.items():
+        if k != "cte_map":
+            out += _reads(v, scope)
+    return out
+
+
+def sandbox(con: Any, lake: str | Path, temp_directory: str | Path) -> None:
+    """After the views exist: no file outside the lake and the temp folder, no Python objects as
+    tables, no extension installs, and no query can change that (the configuration is locked)."""
+    dirs = ", ".join(f"'{Path(d).resolve().as_posix()}/'" for d in (lake, temp_directory))
+    con.execute(f"SET allowed_directories = [{dirs}]")
+    for setting in ("enable_external_access", "python_enable_replacements", "autoinstall_known_extensions",
+                    "autoload_known_extensions"):
+        con.execute(f"SET {setting} = false")
+    con.execute("SET lock_configuration = true")
 
 
 def query(lake: str | Path, sql: str, policy: Policy, team: str, memory_limit: str = "1GB",
