@@ -19,34 +19,48 @@ log = logging.getLogger("mlbp.compose")
 
 
 def _targets(node: Any, key: str) -> list[tuple[str, str]]:
+    """(key, target) of every `_target_` under node, following interpolations (`stack: ${stack}`
+    puts the stack's estimator under the train stage: it is checked there, before the run)."""
     found: list[tuple[str, str]] = []
     if isinstance(node, DictConfig):
         if "_target_" in node:
             found.append((key, str(node._target_)))
         for k in node:
-            found += _targets(node._get_node(k), f"{key}.{k}" if key else str(k))
+            found += _targets(_child(node, k), f"{key}.{k}" if key else str(k))
     elif isinstance(node, ListConfig):
-        for i, _item in enumerate(node):
-            found += _targets(node._get_node(i), f"{key}[{i}]")
+        for i in range(len(node)):
+            found += _targets(_child(node, i), f"{key}[{i}]")
     return found
 
 
-def check_targets(node: Any, key: str, allowed: tuple[str, ...]) -> list[MlbpError]:
-    """Every `_target_` under node that is outside the allow-list, as errors naming the key."""
-    problems = []
+def _child(node: Any, k: Any) -> Any:
+    child = node._get_node(k)
+    if child is not None and child._is_interpolation():
+        try:
+            return node[k]  # the node the interpolation points at
+        except Exception:  # noqa: BLE001 - an unresolvable interpolation is reported where it is used
+            return child
+    return child
+
+
+def check_targets(node: Any, key: str, allowed: tuple[str, ...], defer: tuple[str, ...] = ()
+                  ) -> tuple[list[MlbpError], list[tuple[str, str]]]:
+    """(errors, deferred) for every `_target_` under node. Each is resolved by mlbp.engine.targets
+    (the allow-list, the module it really comes from, a class, the kind its key holds) and a
+    refused one is an error naming its key, before Hydra instantiates anything. Those under a
+    `defer` key (specs a stage builds when it runs) are only checked against the allow-list here,
+    without importing their library, and returned for the runner to resolve before the first stage."""
+    problems, deferred = [], []
     for k, target in _targets(node, key):
-        if not target.startswith(allowed):
-            problems.append(
-                MlbpError(
-                    f"_target_ '{target}' is not in the allow-list",
-                    reason=Reason.NOT_ALLOWED,
-                    key=f"{k}._target_",
-                    expected=f"a name starting with one of {list(allowed)}",
-                    got=target,
-                    fix="add its prefix to `allow_targets` in your config if you trust it",
-                )
-            )
-    return problems
+        tkey = f"{k}._target_"
+        if defer and k.startswith(defer) and targets.on_list(target, allowed):
+            deferred.append((tkey, target))
+            continue
+        try:
+            targets.resolve(target, tkey, allowed)
+        except MlbpError as exc:
+            problems.append(exc)
+    return problems, deferred
 
 
 def allowed_prefixes(cfg: DictConfig) -> tuple[str, ...]:
@@ -56,7 +70,7 @@ def allowed_prefixes(cfg: DictConfig) -> tuple[str, ...]:
 
 
 def safe_instantiate(node: Any, key: str, allowed: tuple[str, ...], **kwargs: Any) -> Any:
-    problems = check_targets(node, key, allowed)
+    problems, _ = check_targets(node, key, allowed)
     if problems:
         raise problems[0]
     try:

@@ -6,10 +6,10 @@ import difflib
 import inspect
 from typing import Any
 
-from hydra.utils import get_class
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from mlbp.compose.allowlist import allowed_prefixes, check_targets, safe_instantiate
+from mlbp.engine import targets
 from mlbp.engine.errors import GraphError, MlbpError, Reason
 from mlbp.engine.graph import Graph, Node
 
@@ -100,15 +100,15 @@ def build_graph(cfg: DictConfig) -> Graph:
             problems.append(MlbpError("a stage needs a _target_", key=key, expected="_target_: a class",
                                       got=OmegaConf.to_container(node) if node is not None else None))
             continue
-        bad = check_targets(node, key, allowed)
+        try:
+            cls = targets.resolve(str(node._target_), f"{key}._target_", allowed)
+        except MlbpError as exc:
+            problems.append(exc)
+            continue
+        lazy = set(getattr(cls, "build_later", ()))
+        bad, deferred = check_targets(node, key, allowed, defer=tuple(f"{key}.{p}" for p in lazy))
         if bad:
             problems += bad
-            continue
-        try:
-            cls = get_class(str(node._target_))
-        except Exception as exc:  # noqa: BLE001 - reported with the key
-            problems.append(MlbpError(f"cannot import '{node._target_}': {exc}", key=f"{key}._target_",
-                                      fix="check the class path"))
             continue
         _check_params(cls, node, key, problems)
         needs = _binding(node.get("needs"), tuple(getattr(cls, "needs", ())), f"{key}.needs", problems)
@@ -120,13 +120,13 @@ def build_graph(cfg: DictConfig) -> Graph:
             continue
         if problems:
             continue
-        lazy = set(getattr(cls, "build_later", ()))
         params = OmegaConf.create({k: (None if k in lazy else v) for k, v in resolved.items()
                                    if k not in ("needs", "makes")})
         stage = safe_instantiate(params, key, allowed, _convert_="all")
         for k in lazy & set(resolved):
             setattr(stage, k, resolved[k])  # kept as plain data; the stage builds it when it runs
-        nodes.append(Node(name=str(name), stage=stage, needs=needs, makes=makes, config=resolved, key=key))
+        nodes.append(Node(name=str(name), stage=stage, needs=needs, makes=makes, config=resolved, key=key,
+                          deferred_targets=deferred))
     if problems:
         raise GraphError(problems)
     return Graph(nodes)

@@ -17,6 +17,7 @@ import hydra
 from omegaconf import DictConfig
 
 from mlbp.compose import resolvers
+from mlbp.compose.overlay_guard import check_overlay
 from mlbp.engine.errors import MlbpError
 
 Task = Callable[[DictConfig, list[str]], int | None]
@@ -47,17 +48,23 @@ def with_default_project(argv: list[str]) -> list[str]:
 PROJECT_GROUPS = ("data", "contract")
 
 
-def check_project(argv: list[str]) -> None:
-    """A --config-dir that is no project (no local/project.yaml) and names no source or contract on
-    the command line is refused here in one line, before Hydra's "You must specify" with no options."""
-    from pathlib import Path
-
+def config_dir_of(argv: list[str]) -> str | None:
+    """The --config-dir (or -cd) argv names, if any."""
     config_dir = None
     for i, a in enumerate(argv):
         if a in _CONFIG_DIR_FLAGS and i + 1 < len(argv):
             config_dir = argv[i + 1]
         elif a.startswith(("--config-dir=", "-cd=")):
             config_dir = a.split("=", 1)[1]
+    return config_dir
+
+
+def check_project(argv: list[str]) -> None:
+    """A --config-dir that is no project (no local/project.yaml) and names no source or contract on
+    the command line is refused here in one line, before Hydra's "You must specify" with no options."""
+    from pathlib import Path
+
+    config_dir = config_dir_of(argv)
     resolvers.set_project_dir(config_dir)
     if config_dir is None or (Path(config_dir) / "local" / "project.yaml").is_file():
         return
@@ -136,6 +143,7 @@ def launch(task: Task, argv: list[str], positionals: list[str], prog: str = "mlb
 
     try:
         check_project(argv)
+        check_overlay(config_dir_of(argv), argv)  # what Hydra builds itself, before it runs
     except MlbpError as exc:
         _show_error(exc)
         return 1

@@ -21,6 +21,9 @@ class Node:
     makes: dict[str, str]  # slot -> artifact name
     config: dict[str, Any] = field(default_factory=dict)  # resolved config, for the fingerprint
     key: str = ""  # config key, for errors
+    # (key, _target_) of specs the stage builds itself when it runs (a stack's estimator): resolved
+    # by the runner before the first stage executes, so building the graph imports no ML library
+    deferred_targets: list[tuple[str, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.key:

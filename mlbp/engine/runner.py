@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Protocol
 
+from mlbp.engine import targets
 from mlbp.engine.errors import MlbpError, StageFailed
 from mlbp.engine.fingerprint import fingerprint
 from mlbp.engine.graph import Graph, Node
@@ -55,6 +56,7 @@ class Runner:
         self.run_dir = Path(run_dir)
         self.observer = observer or _Quiet()
         self.manifest = RunManifest(store=str(store.root), config=config or {})
+        self._checked = False  # deferred `_target_`s resolved (see _preflight)
 
     @property
     def manifest_path(self) -> Path:
@@ -142,7 +144,19 @@ class Runner:
                  {a: h[:12] for a, h in rec.outputs.items()})
         return rec
 
+    def _preflight(self) -> None:
+        """Once, before the first stage executes: resolve every `_target_` a stage would build
+        itself later (mlbp.engine.targets), so a refused one stops the run before anything ran.
+        A fully cached run never gets here and never imports those libraries."""
+        if self._checked:
+            return
+        for node in self.graph.nodes.values():
+            for key, target in node.deferred_targets:
+                targets.resolve(target, key)
+        self._checked = True
+
     def _execute(self, node: Node, rec: StageRecord) -> None:
+        self._preflight()
         temps = {slot: self.store.new_temp() for slot in node.makes}
         ctx = StageContext(
             stage=node.name,
