@@ -228,12 +228,13 @@ def ui(cfg: DictConfig, args: list[str]) -> int:
         import uvicorn
     except ImportError as exc:
         raise MlbpError("the dashboard needs the serve extra", key="ui", fix='pip install "mlbp[serve]"') from exc
+    from mlbp.compose.redaction import values_of
     from mlbp.report.dashboard.app import create_app
 
     u = cfg.registry.ui
     card_cfg = OmegaConf.to_container(cfg.registry.card, resolve=True) if "card" in cfg.registry else {}
     app = create_app(registry_from(cfg), _model(cfg), str(u.outputs), str(u.admin_key or ""),
-                     card_config=card_cfg)
+                     card_config=card_cfg, secrets=values_of(cfg))
     _console().print(f"mlbp ui on http://{u.host}:{u.port} "
                      + ("(admin actions enabled with the key)" if u.admin_key else "(read-only: no admin key set)"))
     uvicorn.run(app, host=str(u.host), port=int(u.port), log_level="warning")

@@ -13,8 +13,10 @@ from omegaconf import DictConfig, OmegaConf
 
 from mlbp.compose.build import build_graph
 from mlbp.compose.progress import RichObserver
+from mlbp.compose.redaction import values_of
 from mlbp.engine.errors import MlbpError
 from mlbp.engine.runner import Runner
+from mlbp.engine.secrets import redact
 from mlbp.engine.store import ArtifactStore, write_json_atomic
 
 log = logging.getLogger("mlbp")
@@ -36,6 +38,7 @@ def run(cfg: DictConfig, args: list[str]) -> int:
         _share_cores(OmegaConf.select(HydraConfig.get(), "launcher.n_jobs", default=None))
     only = OmegaConf.select(cfg, "only")
     result: dict = {"run_dir": str(run_dir), "overrides": list(HydraConfig.get().overrides.task)}
+    secrets = values_of(cfg)  # an override may carry one: result.json never does
     runner = None
     try:
         graph = build_graph(cfg)
@@ -57,12 +60,12 @@ def run(cfg: DictConfig, args: list[str]) -> int:
             console.print(f"[bold red]report[/]: {report}", highlight=False, markup=True)
         if multirun:
             console.print(f"[red]job failed[/]: {exc}", highlight=False)
-            write_json_atomic(run_dir / "result.json", result)
+            write_json_atomic(run_dir / "result.json", redact(result, secrets, by_name=False))
             return 1
         raise
     finally:
         result["seconds"] = round(time.time() - started, 3)
-    write_json_atomic(run_dir / "result.json", result)
+    write_json_atomic(run_dir / "result.json", redact(result, secrets, by_name=False))
     report = run_dir / "report.html"
     console.print(f"manifest: {run_dir / 'run.json'}", highlight=False)
     if report.exists():

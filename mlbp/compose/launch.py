@@ -16,7 +16,7 @@ from collections.abc import Callable
 import hydra
 from omegaconf import DictConfig
 
-from mlbp.compose import resolvers
+from mlbp.compose import redaction, resolvers
 from mlbp.compose.overlay_guard import check_overlay
 from mlbp.engine.errors import MlbpError
 
@@ -94,6 +94,15 @@ def compose_config(overrides: list[str] | None = None, config_dir: str | None = 
 _exit_code = 0
 
 
+def _output_dir() -> str | None:
+    from hydra.core.hydra_config import HydraConfig
+
+    try:
+        return str(HydraConfig.get().runtime.output_dir)
+    except ValueError:
+        return None
+
+
 def _show_error(exc: BaseException) -> None:
     from rich.console import Console
 
@@ -132,6 +141,7 @@ def launch(task: Task, argv: list[str], positionals: list[str], prog: str = "mlb
     def _main(cfg: DictConfig) -> int:
         global _exit_code
         try:
+            redaction.protect(cfg, _output_dir())  # before the task writes or logs anything
             code = task(cfg, positionals) or 0
         except MlbpError as exc:
             _show_error(exc)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from mlbp import __version__
+from mlbp.engine.secrets import redact, secret_values
 from mlbp.engine.store import write_json_atomic
 
 
@@ -57,7 +58,13 @@ class RunManifest:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        """The manifest as written and as stages see it: secrets redacted (mlbp.engine.secrets),
+        so neither run.json nor what a stage copies from it (lineage in the registry) holds one."""
+        values = secret_values(self.config)
+        d = redact(asdict(self), values, by_name=False)
+        d["config"] = redact(self.config, values)
+        for name, rec in self.stages.items():
+            d["stages"][name]["config"] = redact(rec.config, values)
         d["artifacts"] = self.artifacts()
         return d
 

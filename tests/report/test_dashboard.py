@@ -4,6 +4,7 @@ need the key and go through the policy, and a real headless Chromium sees the re
 from __future__ import annotations
 
 import io
+import json
 import shutil
 import socket
 import threading
@@ -200,3 +201,19 @@ def test_a_monitor_webhook_alert_rolls_back_only_when_the_policy_enables_it(regi
             thread.join(timeout=10)
     last = registry.audit.records()[-1]
     assert (last["kind"], last["actor"]) == ("auto_rollback", "monitor") and "error rate 12%" in last["reason"]
+
+
+def test_a_file_holding_a_secret_is_never_served(registry, outputs):
+    """A run.json written before redaction (or by hand) that holds the admin key or another
+    configured secret is withheld with 403; other files are served as before."""
+    from fastapi.testclient import TestClient
+
+    old = outputs / "2026-11-27" / "10-00-00" / "old-run.json"
+    old.write_text(json.dumps({"config": {"registry": {"ui": {"admin_key": KEY}}}}))
+    token = outputs / "2026-11-27" / "10-00-00" / "token.txt"
+    token.write_text("webhook TOKEN-0123456789")
+    with TestClient(create_app(registry, "shop", outputs, admin_key=KEY, secrets={"TOKEN-0123456789"})) as c:
+        assert c.get("/files/2026-11-27/10-00-00/old-run.json").status_code == 403
+        r = c.get("/files/2026-11-27/10-00-00/token.txt")
+        assert r.status_code == 403 and "TOKEN-0123456789" not in r.text
+        assert c.get("/files/2026-11-27/10-00-00/report.html").status_code == 200

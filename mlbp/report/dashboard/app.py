@@ -51,11 +51,14 @@ def registry_view(reg: Registry) -> list[dict[str, Any]]:
 
 
 def create_app(reg: Registry, default_model: str, outputs: str | Path, admin_key: str = "",
-               card_config: dict[str, Any] | None = None) -> Any:
+               card_config: dict[str, Any] | None = None, secrets: set[str] | None = None) -> Any:
+    """The dashboard app. `secrets` (mlbp.engine.secrets.secret_values of the config): a file that
+    holds one (written by an older mlbp, or by hand) is never served; the admin key always counts."""
     from fastapi import FastAPI, Request
     from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 
     root = Path(outputs)
+    withheld = {v.encode() for v in (secrets or set()) | ({admin_key} if admin_key else set()) if v}
     app = FastAPI(title="mlbp dashboard", description="registry, sweeps, runs, model cards, monitoring, audit")
     admin = bool(admin_key)
 
@@ -118,6 +121,9 @@ def create_app(reg: Registry, default_model: str, outputs: str | Path, admin_key
         path = found.safe_file(root, rel)
         if path is None:
             return page("message.html.j2", status=404, title="Not found", message=f"no report at {rel}")
+        if withheld and any(v in path.read_bytes() for v in withheld):
+            return page("message.html.j2", status=403, title="Withheld",
+                        message=f"{rel} holds a configured secret and is not served")
         return FileResponse(path)
 
     # ---- JSON for scripts --------------------------------------------------------------
