@@ -20,7 +20,8 @@ def _plain(cfg: DictConfig, key: str) -> Any:
     return OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
 
 
-def _policy(cfg: DictConfig):  # noqa: ANN202 - mlbp.governance.policy.Policy
+def team_policy(cfg: DictConfig):  # noqa: ANN202 - mlbp.governance.policy.Policy
+    """The governance policy of this config (its contract's classes included), for `cfg.team`."""
     from mlbp.contracts.spec import classifications
     from mlbp.governance.policy import Policy
 
@@ -42,7 +43,7 @@ def query(cfg: DictConfig, args: list[str]) -> int:
     team = str(cfg.team)
     opts = _plain(cfg, "query") or {}
     log = AuditLog(cfg.paths.db)
-    table, rules = run_query(cfg.paths.lake, sql, _policy(cfg), team, opts.get("memory_limit", "1GB"),
+    table, rules = run_query(cfg.paths.lake, sql, team_policy(cfg), team, opts.get("memory_limit", "1GB"),
                              classes=_catalog_classes(cfg))
     rows = 0 if table is None else table.num_rows
     log.append("data_access", team, "lake", {"sql": sql, "views": sorted(rules), "governed": rules, "rows": rows,
@@ -148,7 +149,7 @@ def catalog_read(cfg: DictConfig, args: list[str]) -> int:
 
     name, out = args
     purpose = OmegaConf.select(cfg, "query.purpose", default=None) or "export"
-    df = Catalog(cfg.paths.db).read(name, str(cfg.team), _policy(cfg), purpose=purpose)
+    df = Catalog(cfg.paths.db).read(name, str(cfg.team), team_policy(cfg), purpose=purpose)
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix == ".csv":

@@ -119,6 +119,7 @@ def _say_progress(logger: str) -> None:
 def score(cfg: DictConfig, args: list[str]) -> int:
     from rich.console import Console
 
+    from mlbp.compose.cmd_data import team_policy
     from mlbp.deploy.batch.score import score_dataset
     from mlbp.registry.store import Registry
 
@@ -136,7 +137,7 @@ def score(cfg: DictConfig, args: list[str]) -> int:
                             id_column=batch.get("id_column"), scheduler=batch.get("scheduler"),
                             lake=str(cfg.paths.lake), unknown_category=batch.get("unknown_category", "reject"),
                             version=version, backend=batch.get("backend", "auto"),
-                            trees=batch.get("trees", "auto"))
+                            trees=batch.get("trees", "auto"), policy=team_policy(cfg), team=str(cfg.team))
     Console(stderr=True).print(
         f"scored {summary['rows_scored']:,} rows, quarantined {summary['rows_quarantined']:,} of "
         f"{summary['rows_in']:,} in {summary['seconds']}s ({summary['rows_per_second']:,} rows/s"

@@ -75,6 +75,30 @@ def mask_series(s: pd.Series, key: bytes) -> pd.Series:
     return pd.Series(masked[codes], index=s.index, name=s.name, dtype="str")
 
 
+def govern_arrow(table: Any, rules: dict[str, str], key: bytes | None) -> Any:
+    """An Arrow table as a team may see it: `deny` columns dropped, `mask` columns replaced by the
+    keyed hash (each distinct value hashed once; nulls stay null). `rules` holds only the columns
+    that are not `allow` (Policy.decisions); batch outputs and their quarantine go through here."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    for name in [c for c in table.column_names if rules.get(c) == "deny"]:
+        table = table.drop_columns([name])
+    for i, name in enumerate(table.column_names):
+        if rules.get(name) != "mask":
+            continue
+        if key is None:
+            raise MlbpError("masking needs a key", reason=Reason.POLICY, key="governance.key_file",
+                            fix="set MLBP_MASK_KEY or governance.key_file")
+        col = pc.cast(table.column(i), pa.string()) if not pa.types.is_string(table.column(i).type) \
+            else table.column(i)
+        encoded = pc.dictionary_encode(col).combine_chunks()
+        masked = pa.array([mask_value(v, key) for v in encoded.dictionary.to_pylist()], pa.string())
+        values = pc.take(masked, encoded.indices)
+        table = table.set_column(i, pa.field(name, pa.string()), values)
+    return table
+
+
 def column_classes(spec: dict[str, Any] | None, extra: dict[str, str] | None = None) -> dict[str, str]:
     """Column -> class: the contract's declarations, overridden by governance.classifications."""
     classes = dict(extra or {}) | dict((spec or {}).get("classifications") or {})

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from mlbp.engine.errors import MlbpError, Reason
 from mlbp.engine.stage import Stage, StageContext
+from mlbp.governance.policy import govern_arrow
 from mlbp.io import write_json
 
 ROW_KEY = "row"  # the row key when the data has no id column: the row's position in the input
@@ -63,16 +64,17 @@ def _rows_estimate(dataset: Any) -> int:
 
 def score_chunk(bundle: str, chunk: Any, index: int, offset: int, out: str, id_column: str | None,
                 scored_at: Any, unknown_category: str = "reject", version: Any = None, trees: str = "booster",
-                input_types: dict[str, Any] | None = None, chunk_rows: int = 200_000) -> dict[str, int]:
+                input_types: dict[str, Any] | None = None, chunk_rows: int = 200_000,
+                governed: dict[str, str] | None = None, mask_key: bytes | None = None) -> dict[str, int]:
     """Score one chunk (a batch_plan.Piece the worker reads itself, or a record batch); write its
-    scores and quarantine parts. Runs in a worker."""
+    scores and quarantine parts, governed (`governed`: column -> mask | deny). Runs in a worker."""
     import pyarrow as pa
 
     from mlbp.deploy.batch.plan import Piece
 
     model = _model(bundle, unknown_category, trees)
     kw = {"out": out, "id_column": id_column, "scored_at": scored_at, "version": version,
-          "input_types": input_types or {}}
+          "input_types": input_types or {}, "governed": governed or {}, "mask_key": mask_key}
     if not isinstance(chunk, Piece):
         if not isinstance(chunk, pa.RecordBatch | pa.Table):
             chunk = pa.Table.from_pandas(chunk, preserve_index=False)
@@ -85,7 +87,8 @@ def score_chunk(bundle: str, chunk: Any, index: int, offset: int, out: str, id_c
 
 
 def _score_batch(model: Any, batch: Any, part: str, offset: int, out: str, id_column: str | None, scored_at: Any,
-                 version: Any, input_types: dict[str, Any]) -> dict[str, int]:
+                 version: Any, input_types: dict[str, Any], governed: dict[str, str] | None = None,
+                 mask_key: bytes | None = None) -> dict[str, int]:
     """Check, encode, predict, write `part-<part>.parquet` in scores/ (and quarantine/). Stays in
     Arrow/numpy end to end: no pandas object columns on the way."""
     import numpy as np
@@ -99,8 +102,12 @@ def _score_batch(model: Any, batch: Any, part: str, offset: int, out: str, id_co
     ok = checked.valid
     mask = pa.array(ok)
     positions = np.arange(offset, offset + n, dtype=np.int64)
-    key = id_column if id_column and id_column in batch.schema.names else ROW_KEY
+    governed = governed or {}
+    key = id_column if id_column and id_column in batch.schema.names and governed.get(id_column) != "deny" \
+        else ROW_KEY  # an id the team may not see is replaced by the row position
     key_col = batch.column(key).filter(mask) if key != ROW_KEY else pa.array(positions[ok])
+    if governed.get(key) == "mask":
+        key_col = govern_arrow(pa.table({key: key_col}), governed, mask_key).column(0)
     cols: dict[str, Any] = {key: key_col}
     outputs = model.predict_checked(checked, ok) if ok.any() else {o: np.array([], dtype=float) for o in model.outputs}
     for name, values in outputs.items():
@@ -121,6 +128,7 @@ def _score_batch(model: Any, batch: Any, part: str, offset: int, out: str, id_co
         if key == ROW_KEY:
             quarantined = quarantined.add_column(0, ROW_KEY, pa.array(positions[~ok]))
         quarantined = quarantined.append_column("reason", pa.array(checked.reasons[~ok].tolist(), pa.string()))
+        quarantined = govern_arrow(quarantined, governed, mask_key)  # kept, as the team may see it
         pq.write_table(quarantined, Path(out) / "quarantine" / f"part-{part}.parquet", compression="zstd")
     return {"rows_in": n, "rows_scored": m, "rows_quarantined": bad, "parts": 1}
 
@@ -154,9 +162,11 @@ def _decoded(table: Any, types: dict[str, Any]) -> Any:
 def score_dataset(bundle: str | Path, source: str | Path, out: str | Path, *, engine: str = "local", n_jobs: int = 2,
                   chunk_rows: int = 200_000, id_column: str | None = None, scheduler: str | None = None,
                   client: Any = None, lake: str | Path | None = None, unknown_category: str = "reject",
-                  scored_at: Any = None, version: Any = None, backend: str = "auto", trees: str = "auto"
-                  ) -> dict[str, Any]:
+                  scored_at: Any = None, version: Any = None, backend: str = "auto", trees: str = "auto",
+                  policy: Any = None, team: str = "") -> dict[str, Any]:
     """Score `source` into folder `out`; returns the counts (and fails if they do not reconcile).
+    `policy` (mlbp.governance.policy.Policy) and `team`: the row key and the quarantined rows are
+    written as that team may see them (denied columns dropped, masked ones hashed).
     `trees`: how a LightGBM model predicts: compiled (machine code, see compiled_trees), booster,
     or auto (compiled for inputs of TREES_MIN_ROWS rows or more, when lleaves is installed)."""
     import pandas as pd
@@ -184,8 +194,12 @@ def score_dataset(bundle: str | Path, source: str | Path, out: str | Path, *, en
     scored_at = scored_at.floor("us")  # Parquet timestamps here are microseconds
     args = (str(bundle),)
     trees = _resolve_trees(trees, dataset)
+    governed = ({c: r for c, r in policy.decisions(team, dataset.schema.names).items() if r != "allow"}
+                if policy is not None and policy.enabled else {})
+    mask_key = policy.secret() if "mask" in governed.values() else None
     kw = {"out": str(out), "id_column": id_column, "scored_at": scored_at, "unknown_category": unknown_category,
-          "version": version, "trees": trees, "input_types": input_types, "chunk_rows": chunk_rows}
+          "version": version, "trees": trees, "input_types": input_types, "chunk_rows": chunk_rows,
+          "governed": governed, "mask_key": mask_key}
     load_s, model = 0.0, None
     if engine == "local" and (backend in ("threading", "auto") or n_jobs == 1):
         t_load = time.perf_counter()
@@ -226,7 +240,8 @@ def score_dataset(bundle: str | Path, source: str | Path, out: str | Path, *, en
                "load_seconds": round(load_s, 3),  # bundle verified, loaded and golden-checked before scoring
                "rows_per_second": round(totals["rows_in"] / secs) if secs else None,
                "reconciled": totals["rows_in"] == totals["rows_scored"] + totals["rows_quarantined"],
-               "scored_at": scored_at.isoformat(), "source": str(source), "bundle": str(bundle)}
+               "scored_at": scored_at.isoformat(), "source": str(source), "bundle": str(bundle),
+               "team": team or None, "governed_columns": governed}
     if trees == "cached" and predictor == "lightgbm-booster":
         summary["hint"] = ("deploy.batch.trees=compiled compiles this model's trees once (seconds, then cached); "
                            "later runs of any size use them")
