@@ -20,6 +20,14 @@ def _plain(cfg: DictConfig, key: str) -> Any:
     return OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
 
 
+def catalog_from(cfg: DictConfig):  # noqa: ANN202 - mlbp.data.catalog.Catalog
+    """The catalog of this config (`paths.db`, where the pipeline's catalog stages write): every
+    command builds it here."""
+    from mlbp.data.catalog import Catalog
+
+    return Catalog(str(cfg.paths.db))
+
+
 def team_policy(cfg: DictConfig):  # noqa: ANN202 - mlbp.governance.policy.Policy
     """The governance policy of this config (its contract's classes included), for `cfg.team`."""
     from mlbp.contracts.spec import classifications
@@ -61,9 +69,7 @@ def query(cfg: DictConfig, args: list[str]) -> int:
 
 def _catalog_classes(cfg: DictConfig) -> dict[str, dict[str, str]]:
     """Column classes each dataset's own contract declared, as recorded in the catalog."""
-    from mlbp.data.catalog import Catalog
-
-    cat = Catalog(cfg.paths.db)
+    cat = catalog_from(cfg)
     return {r["name"]: cat.show(r["name"])["snapshot"]["classifications"] or {} for r in cat.list()}
 
 
@@ -95,12 +101,11 @@ def catalog_list(cfg: DictConfig, args: list[str]) -> int:
 
     from rich.table import Table
 
-    from mlbp.data.catalog import Catalog
 
     t = Table(title="catalog")
     for c in ("dataset", "owner", "source", "snapshot", "rows", "updated"):
         t.add_column(c)
-    for r in Catalog(cfg.paths.db).list():
+    for r in catalog_from(cfg).list():
         src = r["source"] or {}
         t.add_row(r["name"], r["owner"] or "", str(src.get("kind", "")), r["latest_snapshot"], str(r["rows"]),
                   time.strftime("%Y-%m-%d %H:%M", time.localtime(r["updated"])))
@@ -112,10 +117,9 @@ def catalog_show(cfg: DictConfig, args: list[str]) -> int:
     """`mlbp catalog show NAME`: schema, profile summary, classifications, snapshots, lineage."""
     from rich.table import Table
 
-    from mlbp.data.catalog import Catalog
     from mlbp.data.profile import summary
 
-    entry = Catalog(cfg.paths.db).show(args[0])
+    entry = catalog_from(cfg).show(args[0])
     if OmegaConf.select(cfg, "catalog.format", default="text") == "json":
         print(json.dumps(entry, indent=2, default=str))
         return 0
@@ -145,11 +149,9 @@ def catalog_show(cfg: DictConfig, args: list[str]) -> int:
 
 def catalog_read(cfg: DictConfig, args: list[str]) -> int:
     """`mlbp catalog read NAME OUT.parquet`: export the dataset as the running team may see it."""
-    from mlbp.data.catalog import Catalog
-
     name, out = args
     purpose = OmegaConf.select(cfg, "query.purpose", default=None) or "export"
-    df = Catalog(cfg.paths.db).read(name, str(cfg.team), team_policy(cfg), purpose=purpose)
+    df = catalog_from(cfg).read(name, str(cfg.team), team_policy(cfg), purpose=purpose)
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix == ".csv":

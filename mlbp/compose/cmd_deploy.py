@@ -28,7 +28,12 @@ def _section(cfg: DictConfig, key: str) -> dict[str, Any]:
 
 
 def _registry(cfg: DictConfig) -> tuple[str, str]:
-    return str(cfg.paths.db), f"{cfg.paths.state}/registry"
+    """Where the registry lives, from the one `registry:` section (the server reopens it by these
+    to follow alias moves)."""
+    from mlbp.compose.cmd_registry import registry_from
+
+    reg = registry_from(cfg)
+    return reg.url, str(reg.root)
 
 
 def _sources(cfg: DictConfig, rest: dict[str, Any]) -> tuple[dict[str, Any], dict[str, float], list[str]]:
@@ -120,17 +125,15 @@ def score(cfg: DictConfig, args: list[str]) -> int:
     from rich.console import Console
 
     from mlbp.compose.cmd_data import team_policy
+    from mlbp.compose.cmd_registry import registry_from
     from mlbp.deploy.batch.score import score_dataset
-    from mlbp.registry.store import Registry
-
     batch = _section(cfg, "deploy.batch")
     _say_progress("mlbp.deploy")  # e.g. a first compile of the trees takes seconds: say so
     version = None
     if batch.get("bundle"):
         bundle = str(batch["bundle"])
     else:
-        db, root = _registry(cfg)
-        row = Registry(db, root).resolve(str(batch["model"]), str(batch["alias"]))
+        row = registry_from(cfg).resolve(str(batch["model"]), str(batch["alias"]))
         bundle, version = row["path"], row["version"]
     summary = score_dataset(bundle, args[0], batch["output"], engine=batch.get("engine", "local"),
                             n_jobs=int(batch.get("n_jobs", 2)), chunk_rows=int(batch.get("chunk_rows", 200_000)),

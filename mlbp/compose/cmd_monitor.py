@@ -31,10 +31,10 @@ def _plain(node: Any) -> Any:
     return OmegaConf.to_container(node, resolve=True) if node is not None else None
 
 
-def _registry(cfg: DictConfig):
-    from mlbp.registry.store import Registry
+def _registry(cfg: DictConfig):  # noqa: ANN202 - mlbp.registry.store.Registry
+    from mlbp.compose.cmd_registry import registry_from
 
-    return Registry(cfg.paths.db, f"{cfg.paths.state}/registry")
+    return registry_from(cfg)
 
 
 def _bundle(cfg: DictConfig) -> tuple[Path, Any, str | None]:

@@ -28,15 +28,19 @@ from mlbp.engine.errors import MlbpError
 
 
 def registry_from(cfg: DictConfig) -> Any:
-    """The Registry with the configured policy, roles, auto-rollback rule and notification sinks."""
-    from mlbp.registry.policy import Policy
-    from mlbp.registry.store import Registry
+    """The Registry of this config's `registry:` section (mlbp.registry.store.registry_of): every
+    command builds it here, so `registry.db` / `registry.root` reach all of them."""
+    from mlbp.registry.store import registry_of
 
     allowed_prefixes(cfg)  # extends the `_target_` allow-list the sinks are built under
-    r = cfg.registry
-    plain = lambda node: OmegaConf.to_container(node, resolve=True) if node is not None else None  # noqa: E731
-    policy = Policy.from_config(plain(r.policy), plain(r.roles), plain(r.get("auto_rollback")))
-    return Registry(str(r.db), str(r.root), policy, plain(r.notify.sinks) or [])
+    return registry_of(registry_section(cfg))
+
+
+def registry_section(cfg: DictConfig) -> dict[str, Any]:
+    section = OmegaConf.select(cfg, "registry")
+    if section is None:
+        raise MlbpError("no 'registry' section in the config", key="registry", fix="compose the packaged defaults")
+    return OmegaConf.to_container(section, resolve=True)  # type: ignore[return-value]
 
 
 def _console():

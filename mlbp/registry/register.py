@@ -15,8 +15,7 @@ from mlbp.engine.errors import MlbpError, Reason
 from mlbp.engine.stage import Stage, StageContext
 from mlbp.io import read_json, write_json
 from mlbp.registry import lineage
-from mlbp.registry.policy import Policy
-from mlbp.registry.store import Registry
+from mlbp.registry.store import registry_of
 
 FIRST_CHAMPION = ("auto", "policy", "off")
 
@@ -52,7 +51,8 @@ class Register(Stage):
     def run(self, ctx: StageContext) -> None:
         bundle = ctx.input("bundle")
         manifest = read_json(bundle, "manifest.json")
-        reg = Registry(self.db, self.root, Policy.from_config(self.policy, self.roles), self.sinks)
+        reg = registry_of({"db": self.db, "root": self.root, "policy": self.policy, "roles": self.roles,
+                           "notify": {"sinks": self.sinks}})
         sha = bundle.name  # artifact folders are named by their content hash
         author = self.actor or ctx.manifest.get("user", "") or "unknown"
         info = {"stack": manifest.get("stack"), "metrics": manifest.get("metrics"),

@@ -44,6 +44,18 @@ from mlbp.registry.notify import Notifier, Sink
 from mlbp.registry.promotion import promotion_status
 
 
+def registry_of(section: dict[str, Any]) -> Registry:
+    """The registry a config's `registry:` section describes (db, root, policy, roles,
+    auto_rollback, notify.sinks). Every stage and command builds it here, so a team that points
+    `registry.db` (or `registry.root`) elsewhere finds its versions and champion everywhere."""
+    missing = [k for k in ("db", "root") if not section.get(k)]
+    if missing:
+        raise MlbpError(f"the registry section lacks {missing}", reason=Reason.CONFIG, key="registry",
+                        expected="registry.db (a SQLAlchemy URL) and registry.root (a folder)", got=sorted(section))
+    policy = rules.Policy.from_config(section.get("policy"), section.get("roles"), section.get("auto_rollback"))
+    return Registry(str(section["db"]), str(section["root"]), policy, (section.get("notify") or {}).get("sinks") or [])
+
+
 class Registry:
     def __init__(self, url: str, root: str | Path, policy: rules.Policy | None = None,
                  sinks: Sequence[Sink | dict[str, Any]] | None = None) -> None:

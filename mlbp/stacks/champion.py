@@ -41,9 +41,9 @@ def champion_scores(name: str, db: str, root: str, holdout: pd.DataFrame, target
     of the sweep is judged against the state at the start, not against whichever job finished first.
     """
     from mlbp.registry.bundle import load
-    from mlbp.registry.store import Registry
+    from mlbp.registry.store import registry_of
 
-    reg = Registry(db, root)
+    reg = registry_of({"db": db, "root": root})
     if "champion" not in reg.aliases(name):
         return None
     version = reg.resolve(name, "champion")

@@ -87,7 +87,7 @@ class Evaluate(Stage):
           thresholds: ${evaluation.thresholds}
           scorecard: ${evaluation.scorecard}
           champion: ${evaluation.champion}
-          registry: {name: ${project}, db: ${paths.db}, root: ${paths.state}/registry}
+          registry: {name: ${project}, db: ${registry.db}, root: ${registry.root}}
     """
 
     needs: ClassVar[tuple[str, ...]] = ("model", "train", "holdout")

@@ -35,9 +35,9 @@ class Source:
         """(bundle folder, version)."""
         if self.path:
             return self.path, None  # load_serving names it from the folder
-        from mlbp.registry.store import Registry
+        from mlbp.registry.store import registry_of
 
-        row = Registry(str(self.db), str(self.root)).resolve(str(self.model), str(self.ref))
+        row = registry_of({"db": self.db, "root": self.root}).resolve(str(self.model), str(self.ref))
         return row["path"], row["version"]
 
 
