@@ -31,6 +31,17 @@ def sweep_started(run_dir: Path) -> float | None:
         return marker.stat().st_mtime if marker.exists() else None
 
 
+def current_champion(name: str, db: str, root: str) -> dict[str, Any] | None:
+    """{version, bundle_sha} of the model's champion now (None without one): what evaluate declares."""
+    from mlbp.registry.store import registry_of
+
+    reg = registry_of({"db": db, "root": root})
+    if "champion" not in reg.aliases(name):
+        return None
+    v = reg.resolve(name, "champion")
+    return {"version": v["version"], "bundle_sha": v.get("bundle_sha")}
+
+
 def champion_scores(name: str, db: str, root: str, holdout: pd.DataFrame, target: str, task: str,
                     created_before: float | None = None) -> dict[str, Any] | None:
     """The champion's metrics on `holdout` (or as recorded in its scorecard if it cannot be re-scored);

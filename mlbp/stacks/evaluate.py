@@ -112,6 +112,16 @@ class Evaluate(Stage):
         self.champion = champion or {}
         self.registry = registry or {}
 
+    def external_state(self) -> Any:
+        """The champion the scorecard is judged against is an input: its version and bundle hash
+        join the fingerprint, so after a promotion a re-run (and every sweep job) compares against
+        the new champion instead of reusing a scorecard blessed against the old one."""
+        if not self.champion.get("compare", True) or not self.registry.get("db"):
+            return None
+        from mlbp.stacks.champion import current_champion
+
+        return {"champion": current_champion(self.registry["name"], self.registry["db"], self.registry["root"])}
+
     def settings(self) -> dict[str, Any]:
         s = _merge(DEFAULT_SCORECARD, self.scorecard)
         unknown = set(s["weights"]) - {"validity", "stability", "business", "robustness", "calibration", "serving",
