@@ -148,7 +148,6 @@ class Package(Stage):
             "scorecard": {k: card.get(k) for k in ("primary_metric", "primary", "blessed", "failed_rules", "business")},
             "training_data": {"rows": len(train), "artifact": ctx.input("train").name,
                               "sha256": _frame_sha(ctx.input("train"))},
-            "created": ctx.manifest.get("started"),
         })
         bundle = load(out)  # verify the hashes and that golden examples reproduce from the saved files
         again = predict_frame(bundle.model, sig, golden_in, manifest["threshold"])

@@ -18,7 +18,6 @@ import importlib.metadata as md
 import json
 import logging
 import platform
-import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,8 +53,7 @@ def write_manifest(folder: Path, manifest: dict[str, Any]) -> dict[str, Any]:
     """Hash every file in the folder (except the manifest) into the manifest and write it."""
     files = {p.relative_to(folder).as_posix(): sha256(p) for p in sorted(folder.rglob("*"))
              if p.is_file() and p.name != MANIFEST}
-    manifest = {**manifest, "files": files, "libraries": library_versions(),
-                "created": manifest.get("created", time.time())}
+    manifest = {**manifest, "files": files, "libraries": library_versions()}  # no clock: same inputs, same hash
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str))
     return manifest
 

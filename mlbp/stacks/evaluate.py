@@ -44,6 +44,15 @@ DEFAULT_SCORECARD: dict[str, Any] = {
 }
 
 
+def _made_with(ctx: StageContext, slot: str, fact: str) -> Any:
+    """A fact the stage that made input `slot` noted in the run manifest (cached stages keep theirs)."""
+    made = ctx.input(slot).name  # artifact folders are named by their content hash
+    for rec in (ctx.manifest.get("stages") or {}).values():
+        if made in (rec.get("outputs") or {}).values():
+            return (rec.get("facts") or {}).get(fact)
+    return None
+
+
 def _merge(base: dict[str, Any], over: dict[str, Any] | None) -> dict[str, Any]:
     out = dict(base)
     for k, v in (over or {}).items():
@@ -169,7 +178,8 @@ class Evaluate(Stage):
         card: dict[str, Any] = {"stack": info["stack"], "task": task, "target": self.target, "holdout": holdout,
                                 "holdout_rows": len(df), "train_rows": len(train), "primary_metric": primary,
                                 "higher_is_better": higher, "primary": holdout.get(primary),
-                                "train_seconds": info.get("train_seconds"), "threshold": None,
+                                "train_seconds": info.get("train_seconds", _made_with(ctx, "model", "seconds")),
+                                "threshold": None,
                                 "classes": info.get("classes"), "labels": info.get("labels")}
         if scale is not None:
             card["target_scale"] = scale

@@ -75,6 +75,8 @@ class Train(Stage):
         pipe, info = fit_stack(self.stack, df, self.target, self.task, self.exclude, self.seed, self.positive)
         out = ctx.output("model")
         joblib.dump(pipe, out / "model.joblib")
-        write_json(info, out, "model.json")
+        # the fit time is a measurement, not part of the model: it goes to the run manifest, so the
+        # same data and config give the same artifact hash (evaluate reads it from there)
+        write_json({k: v for k, v in info.items() if k != "train_seconds"}, out, "model.json")
         ctx.note(stack=info["stack"], rows=info["train_rows"], seconds=info["train_seconds"],
                  **({"positive": info["labels"]["positive"]} if self.task == "binary" else {}))

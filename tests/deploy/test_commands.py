@@ -69,6 +69,7 @@ def test_sink_and_router_come_from_monitor_config(example, good_row, tmp_path):
     log = tmp_path / "log" / "predictions.jsonl"
     cfg = OmegaConf.create({
         "paths": {"db": example["db"], "state": str(example["root"] / ".mlbp")},
+        "registry": {"db": example["db"], "root": str(example["registry"])},
         "deploy": {"rest": {"model": "restaurant-offers", "alias": "champion", "bundle": None, "poll_seconds": 0,
                             "variants": {"champion": {"alias": "champion", "weight": 1},
                                          "shadowed": {"version": 1, "shadow": True}}}},

@@ -115,7 +115,8 @@ def _score_batch(model: Any, batch: Any, part: str, offset: int, out: str, id_co
     m = int(ok.sum())
     cols["model"] = pa.repeat(pa.scalar(model.name, pa.string()), m)
     cols["model_version"] = pa.repeat(pa.scalar(str(version if version is not None else model.version)), m)
-    cols["scored_at"] = pa.repeat(pa.scalar(scored_at.to_pydatetime(), pa.timestamp("us", tz="UTC")), m)
+    cols["scored_at"] = (pa.nulls(m, pa.timestamp("us", tz="UTC")) if scored_at is None else  # a cached artifact
+                         pa.repeat(pa.scalar(scored_at.to_pydatetime(), pa.timestamp("us", tz="UTC")), m))
     # dictionary pages and min/max statistics only where they pay: on the unique key and the
     # probabilities they cost ~40% of the write time and make the file larger
     low = ["prediction", "model", "model_version", "scored_at"]
@@ -163,10 +164,13 @@ def score_dataset(bundle: str | Path, source: str | Path, out: str | Path, *, en
                   chunk_rows: int = 200_000, id_column: str | None = None, scheduler: str | None = None,
                   client: Any = None, lake: str | Path | None = None, unknown_category: str = "reject",
                   scored_at: Any = None, version: Any = None, backend: str = "auto", trees: str = "auto",
-                  policy: Any = None, team: str = "") -> dict[str, Any]:
+                  policy: Any = None, team: str = "", deterministic: bool = False) -> dict[str, Any]:
     """Score `source` into folder `out`; returns the counts (and fails if they do not reconcile).
     `policy` (mlbp.governance.policy.Policy) and `team`: the row key and the quarantined rows are
     written as that team may see them (denied columns dropped, masked ones hashed).
+    `deterministic` (the pipeline's cached batch stage): no clock in what is written, so the same
+    inputs give the same artifact hash: `scored_at` is null and batch.json holds no timings (they
+    are still returned).
     `trees`: how a LightGBM model predicts: compiled (machine code, see compiled_trees), booster,
     or auto (compiled for inputs of TREES_MIN_ROWS rows or more, when lleaves is installed)."""
     import pandas as pd
@@ -185,13 +189,16 @@ def score_dataset(bundle: str | Path, source: str | Path, out: str | Path, *, en
         (out / sub).mkdir(parents=True, exist_ok=True)
         for old in (out / sub).glob("part-*.parquet"):
             old.unlink()
-    if scored_at is None:
+    if deterministic:
+        scored_at = None
+    elif scored_at is None:
         scored_at = pd.Timestamp.now(tz="UTC")
     elif isinstance(scored_at, int | float):
         scored_at = pd.Timestamp(scored_at, unit="s", tz="UTC")
     else:
         scored_at = pd.Timestamp(scored_at)
-    scored_at = scored_at.floor("us")  # Parquet timestamps here are microseconds
+    if scored_at is not None:
+        scored_at = scored_at.floor("us")  # Parquet timestamps here are microseconds
     args = (str(bundle),)
     trees = _resolve_trees(trees, dataset)
     governed = ({c: r for c, r in policy.decisions(team, dataset.schema.names).items() if r != "allow"}
@@ -240,12 +247,19 @@ def score_dataset(bundle: str | Path, source: str | Path, out: str | Path, *, en
                "load_seconds": round(load_s, 3),  # bundle verified, loaded and golden-checked before scoring
                "rows_per_second": round(totals["rows_in"] / secs) if secs else None,
                "reconciled": totals["rows_in"] == totals["rows_scored"] + totals["rows_quarantined"],
-               "scored_at": scored_at.isoformat(), "source": str(source), "bundle": str(bundle),
+               "scored_at": None if scored_at is None else scored_at.isoformat(), "source": str(source),
+               "bundle": str(bundle),
                "team": team or None, "governed_columns": governed}
     if trees == "cached" and predictor == "lightgbm-booster":
         summary["hint"] = ("deploy.batch.trees=compiled compiles this model's trees once (seconds, then cached); "
                            "later runs of any size use them")
-    write_json(summary, out, "batch.json")
+    written = dict(summary)
+    if deterministic:  # no clock and no store location: artifacts are named by content
+        for k in ("seconds", "rows_per_second", "load_seconds"):
+            written.pop(k)
+        written["bundle"] = Path(bundle).name
+        written["source"] = f"{Path(source).parent.name}/{Path(source).name}"
+    write_json(written, out, "batch.json")
     if not summary["reconciled"]:
         raise MlbpError("batch counts do not reconcile", reason=Reason.STAGE_FAILED, key="deploy.batch",
                         expected=f"{totals['rows_in']} = scored + quarantined",
@@ -348,7 +362,6 @@ class BatchScore(Stage):
                                 engine=self.engine, n_jobs=self.n_jobs, chunk_rows=self.chunk_rows,
                                 backend=self.backend,
                                 id_column=self.id_column, scheduler=self.scheduler,
-                                unknown_category=self.unknown_category, scored_at=ctx.manifest.get("started"),
-                                trees=self.trees)
+                                unknown_category=self.unknown_category, trees=self.trees, deterministic=True)
         ctx.note(rows=summary["rows_in"], scored=summary["rows_scored"], quarantined=summary["rows_quarantined"],
                  rows_per_s=summary["rows_per_second"])
