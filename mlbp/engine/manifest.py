@@ -23,6 +23,7 @@ from mlbp.engine.store import write_json_atomic
 class StageRecord:
     name: str
     target: str
+    check: str | None = None  # the stage's declared hand-off check kind (Stage.check), e.g. "smoke"
     fingerprint: str = ""
     status: str = "pending"  # pending | running | done | cached | failed | skipped
     cache_hit: bool = False

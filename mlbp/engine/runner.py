@@ -68,7 +68,8 @@ class Runner:
         order = self.graph.upstream(only) if only else self.graph.order
         for name in order:
             node = self.graph.nodes[name]
-            self.manifest.stages[name] = StageRecord(name=name, target=target_name(node), config=node.config)
+            self.manifest.stages[name] = StageRecord(name=name, target=target_name(node), config=node.config,
+                                                    check=getattr(node.stage, "check", None))
         hashes: dict[str, str] = {}  # artifact name -> object hash
         pending = list(order)
         try:

@@ -24,6 +24,9 @@ class Stage:
     needs: ClassVar[tuple[str, ...]] = ()
     makes: ClassVar[tuple[str, ...]] = ()
     cacheable: ClassVar[bool] = True
+    # A hand-off check declares its kind (e.g. "smoke"); the run manifest records it per stage and
+    # the promotion policy reads it there, never guessing from stage or class names.
+    check: ClassVar[str | None] = None
 
     def run(self, ctx: StageContext) -> None:  # pragma: no cover - protocol
         raise NotImplementedError

@@ -128,31 +128,22 @@ def contract_changes(serving: dict[str, Any] | None, candidate: dict[str, Any] |
     return out
 
 
+# Manifests written before stages declared their check kind: these targets are the smoke checks.
+_SMOKE_TARGETS = ("mlbp.deploy.smoke.golden.GoldenCheck", "mlbp.deploy.smoke.serve.ServeCheck",
+                  "mlbp.deploy.smoke.reconcile.BatchReconcile")
+
+
 def smoke_result(info: dict[str, Any], run_manifest: dict[str, Any] | None) -> bool | None:
     """Smoke-test outcome recorded for a version: a check recorded in the registry
-    (`Registry.record_check`), else its run manifest: every smoke stage (a stage whose target or
-    name mentions smoke, e.g. `mlbp.deploy.smoke.ServeCheck`) finished, and every stage fact whose
-    key mentions smoke (`smoke: {passed: ...}`, `smoke_passed: true`) says passed. None = never run."""
+    (`Registry.record_check`), else its run manifest: every stage that declared itself a smoke
+    check (`Stage.check = "smoke"`, recorded per stage as `check`) finished. None = none ran."""
     recorded = (info.get("checks") or {}).get("smoke_tests")
     if recorded is not None:
         return bool(recorded.get("passed"))
     found: list[bool] = []
-    for name, stage in (run_manifest or {}).get("stages", {}).items():
-        if "smoke" in f"{name} {stage.get('target', '')}".lower():
+    for stage in (run_manifest or {}).get("stages", {}).values():
+        kind = stage.get("check") if "check" in stage else ("smoke" if stage.get("target") in _SMOKE_TARGETS
+                                                              else None)
+        if kind == "smoke":
             found.append(stage.get("status") in ("done", "cached") or bool(stage.get("cache_hit")))
-        for key, value in (stage.get("facts") or {}).items():
-            if "smoke" not in key.lower():
-                continue
-            if isinstance(value, bool):
-                found.append(value)
-            elif isinstance(value, dict):
-                for k in ("passed", "ok", "success"):
-                    if k in value:
-                        found.append(bool(value[k]))
-                        break
-                else:
-                    if "status" in value:
-                        found.append(str(value["status"]).lower() in ("pass", "passed", "ok", "done"))
-            elif isinstance(value, str):
-                found.append(value.lower() in ("pass", "passed", "ok"))
     return all(found) if found else None

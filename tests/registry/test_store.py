@@ -103,22 +103,38 @@ def test_contract_change_needs_acknowledgement(reg, bundle_factory, signature):
     assert reg.audit.records(kind="promote")[-1]["details"]["contract_acknowledged"] is True
 
 
-def test_smoke_result_is_read_from_the_run_manifest(reg, bundle_factory, tmp_path):
+def test_smoke_result_is_read_from_the_declared_check_kinds(reg, bundle_factory, tmp_path):
+    """Stages declare `check = "smoke"` and the manifest records it; names are never guessed from
+    (a stage called `smoke_report` or a fact called `smoke` decides nothing)."""
     run = tmp_path / "run.json"
-    run.write_text(json.dumps({"stages": {"deploy": {"facts": {"smoke": {"passed": False}}}}}))
     b, sha = bundle_factory("a")
     reg.register("m", b, sha, author="dave", info={"scorecard": {"blessed": True},
                                                      "lineage": {"run_manifest": str(run)}})
-    assert "check smoke_tests: failed" in reg.promotion_status("m", 1, "champion")["missing"]
-    run.write_text(json.dumps({"stages": {"deploy": {"facts": {"smoke": {"passed": True}}}}}))
-    assert reg.promotion_status("m", 1, "champion")["checks"]["smoke_tests"] is True
-    stages = {"serve_check": {"target": "mlbp.deploy.smoke.serve.ServeCheck", "status": "done"},
-              "golden_check": {"target": "mlbp.deploy.smoke.golden.GoldenCheck", "status": "failed"}}
-    run.write_text(json.dumps({"stages": stages}))
-    assert reg.promotion_status("m", 1, "champion")["checks"]["smoke_tests"] is False
+
+    def smoke(stages: dict) -> bool | None:
+        run.write_text(json.dumps({"stages": stages}))
+        return reg.promotion_status("m", 1, "champion")["checks"].get("smoke_tests")
+
+    stages = {"serve_check": {"target": "my.ServeProbe", "check": "smoke", "status": "done"},
+              "golden_check": {"target": "my.GoldenProbe", "check": "smoke", "status": "failed"}}
+    assert smoke(stages) is False
     stages["golden_check"]["status"] = "cached"
-    run.write_text(json.dumps({"stages": stages}))
-    assert reg.promotion_status("m", 1, "champion")["checks"]["smoke_tests"] is True
+    assert smoke(stages) is True
+    guessed = {"smoke_report": {"target": "mlbp.report.run_report.RunReport", "check": None, "status": "failed"},
+               "deploy": {"target": "x.Deploy", "check": None, "status": "done", "facts": {"smoke": {"passed": False}}}}
+    assert smoke({**stages, **guessed}) is True
+    assert smoke(guessed) is None
+    assert "no smoke-test result recorded" in " ".join(reg.promotion_status("m", 1, "champion")["missing"])
+    # a manifest written before stages declared kinds: mlbp's own smoke stages still count
+    old = {"serve_check": {"target": "mlbp.deploy.smoke.serve.ServeCheck", "status": "failed"}}
+    assert smoke(old) is False
+
+
+def test_the_pipeline_manifest_records_each_stages_check_kind(champion_project):
+    run = json.loads(sorted(champion_project.glob("outputs/*/*/run.json"))[-1].read_text())
+    kinds = {name: s.get("check") for name, s in run["stages"].items()}
+    assert kinds["golden_check"] == "smoke" and kinds["batch_check"] == "smoke"
+    assert kinds["train"] is None and kinds["register"] is None
 
 
 def test_auto_rollback_on_critical_alert_only(reg, bundle_factory):

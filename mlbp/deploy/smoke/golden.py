@@ -18,6 +18,7 @@ class GoldenCheck(Stage):
 
     needs: ClassVar[tuple[str, ...]] = ("bundle",)
     makes: ClassVar[tuple[str, ...]] = ("golden_check",)
+    check: ClassVar[str | None] = "smoke"  # a hand-off check the promotion policy counts
 
     def __init__(self, timeout_seconds: float = 120.0) -> None:
         self.timeout_seconds = timeout_seconds

@@ -16,6 +16,7 @@ class BatchReconcile(Stage):
 
     needs: ClassVar[tuple[str, ...]] = ("scores", "data")
     makes: ClassVar[tuple[str, ...]] = ("batch_check",)
+    check: ClassVar[str | None] = "smoke"  # a hand-off check the promotion policy counts
 
     def run(self, ctx: StageContext) -> None:
         result = reconcile(ctx.input("data") / "data.parquet", ctx.input("scores"))

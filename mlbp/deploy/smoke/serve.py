@@ -81,6 +81,7 @@ class ServeCheck(Stage):
 
     needs: ClassVar[tuple[str, ...]] = ("bundle",)
     makes: ClassVar[tuple[str, ...]] = ("serve_check",)
+    check: ClassVar[str | None] = "smoke"  # a hand-off check the promotion policy counts
 
     def __init__(self, ready_timeout_seconds: float = 60.0, unknown_category: str = "reject",
                  extra_columns: str = "ignore", fast_path: bool = True, micro_batch: bool = False) -> None:
