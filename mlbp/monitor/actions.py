@@ -1,15 +1,13 @@
-"""What a critical alert may do on its own: start a retraining run, or roll the alias back.
+"""What an alert may do on its own: roll the alias back, or start a retraining run.
 
-YAML (conf/monitor/alerts/default.yaml)::
+Rollback has one rule and one mechanism, wherever the alert comes from: `registry.auto_rollback`
+(enabled, alias, severities), applied by the registry's `on_alert`. `mlbp monitor` calls it for
+every alert it sends, as the dashboard's alert endpoint does for an alert posted to it, so the two
+can never disagree. Retraining is a monitor action (conf/monitor/alerts/default.yaml)::
 
     actions:
       on: critical
       retrain: {overrides: [experiment=quick], wait: false}   # runs `mlbp <overrides>` as a subprocess
-      rollback: {alias: champion}                              # moves the alias to the previous version
-
-Rollback prefers the registry's own `rollback(name, alias)` (which keeps history and audits the
-change); on a registry without it, the alias moves to the highest existing version below the
-current one.
 """
 
 from __future__ import annotations
@@ -38,47 +36,47 @@ def retrain(overrides: list[str], cwd: str | Path | None = None, wait: bool = Fa
     return result
 
 
-def rollback(registry: Any, name: str, alias: str = "champion", reason: str = "") -> dict[str, Any]:
-    """Move `alias` back one version; uses registry.rollback when the registry has one."""
-    native = getattr(registry, "rollback", None)
-    if callable(native):
-        try:
-            res = native(name, alias, actor="mlbp-monitor", reason=reason)
-        except TypeError:  # a registry whose rollback takes only (name, alias)
-            res = native(name, alias)
-        return {"action": "rollback", "via": "registry.rollback", "model": name, "alias": alias, "result": res}
-    aliases = registry.aliases(name)
-    if alias not in aliases:
-        raise MlbpError(f"model '{name}' has no alias '{alias}' to roll back", reason=Reason.REGISTRY,
-                        key="monitor.alerts.actions.rollback.alias", expected=sorted(aliases), got=alias)
-    current = int(aliases[alias])
-    older = [v for v in registry.versions(name) if v < current]
-    if not older:
-        raise MlbpError(f"alias '{alias}' of '{name}' is at v{current}; there is no earlier version",
-                        reason=Reason.REGISTRY, key="monitor.alerts.actions.rollback",
-                        fix="register an earlier version or roll back by hand")
-    registry.set_alias(name, alias, older[-1])
-    from mlbp.governance.audit import AuditLog
+ACTIONS = ("on", "retrain")
 
-    AuditLog(registry.url).append("rollback", "mlbp-monitor", f"{name}@{alias}",
-                                  {"from": current, "to": older[-1]}, reason or "critical monitor alert")
-    log.warning("rolled %s@%s back from v%d to v%d", name, alias, current, older[-1])
-    return {"action": "rollback", "via": "previous_version", "model": name, "alias": alias,
-            "from": current, "to": older[-1]}
+
+def check_actions(spec: dict[str, Any] | None) -> None:
+    """Refuse an unknown action now, before the window is read; `rollback` moved to the registry."""
+    for key in spec or {}:
+        if key == "rollback":
+            raise MlbpError("rollback is the registry's rule, not a monitor action", reason=Reason.CONFIG,
+                            key="monitor.alerts.actions.rollback",
+                            fix="set registry.auto_rollback.enabled=true (and its alias and severities): "
+                                "one rule for `mlbp monitor` and the dashboard")
+        if key not in ACTIONS:
+            raise MlbpError(f"unknown monitor action '{key}'", reason=Reason.UNKNOWN_KEY,
+                            key=f"monitor.alerts.actions.{key}", expected=list(ACTIONS), got=key)
+
+
+def auto_rollback(alerts: list[dict[str, Any]], model: str, registry_factory: Any) -> dict[str, Any] | None:
+    """Offer each sent alert to the registry's `on_alert` (registry.auto_rollback); the first it
+    acts on moves the alias back, once per window."""
+    sent = [a for a in alerts if not a.get("suppressed")]
+    if not sent or registry_factory is None:
+        return None
+    reg = registry_factory()
+    for alert in sent:
+        moved = reg.on_alert(model, alert, actor="mlbp-monitor")
+        if moved is not None:
+            log.warning("rolled %s back: %s", model, moved)
+            return {"action": "rollback", "via": "registry.auto_rollback", "model": model, "result": moved}
+    return None
 
 
 def run_actions(alerts: list[dict[str, Any]], spec: dict[str, Any] | None, model: str, registry_factory,
                 cwd: str | Path | None = None, log_file: str | Path | None = None) -> list[dict[str, Any]]:
-    """Run the configured actions once if any alert at `on` severity was sent (not suppressed)."""
+    """The registry's automatic rollback (its own rule), then the configured actions once if any
+    alert at `on` severity was sent (not suppressed)."""
     spec = spec or {}
+    check_actions(spec)
+    done = [r for r in [auto_rollback(alerts, model, registry_factory)] if r is not None]
     trigger = spec.get("on", "critical")
     if not any(a["severity"] == trigger and not a["suppressed"] for a in alerts):
-        return []
-    done = []
-    reason = "; ".join(a.get("message", a.get("rule", "")) for a in alerts
-                       if a["severity"] == trigger and not a["suppressed"])
-    if spec.get("rollback"):
-        done.append(rollback(registry_factory(), model, spec["rollback"].get("alias", "champion"), reason=reason))
+        return done
     if spec.get("retrain"):
         r = spec["retrain"]
         done.append(retrain(list(r.get("overrides", [])), cwd=cwd, wait=bool(r.get("wait", False)),

@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from mlbp.engine.errors import MlbpError, Reason
-from mlbp.monitor.actions import run_actions
+from mlbp.monitor.actions import check_actions, run_actions
 from mlbp.monitor.alerts import DedupState, build_sinks, check_rules, evaluate_rules
 from mlbp.monitor.window import Window, read_window, time_range
 
@@ -52,6 +52,7 @@ def monitor_window(*, bundle: str | Path, version: int | str | None, model: str,
                    cwd: str | Path | None = None) -> dict[str, Any]:
     alerts = alerts or {}
     check_rules(alerts.get("rules"))
+    check_actions(alerts.get("actions"))
     sinks = build_sinks(alerts.get("sinks"))
     window = window or {}
     manifest, profile, contract = load_reference(bundle)

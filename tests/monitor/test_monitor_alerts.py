@@ -10,7 +10,6 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from mlbp.engine.errors import MlbpError
-from mlbp.monitor.actions import rollback
 from mlbp.monitor.alerts import DedupState, JsonlSink, Rule, WebhookSink, build_sinks, evaluate_rules
 
 RESULTS = {"sla": {"p95_ms": 180.0, "error_rate": 0.002, "breached": ["p95_ms"]},
@@ -107,28 +106,50 @@ def test_bad_rules_name_the_key():
         build_sinks([{"type": "pager"}])
 
 
-def test_rollback_moves_alias_to_previous_version(project, tmp_path):
+def _registry_with_history(project, tmp_path, enabled: bool):
     from monitor_fixtures import bundle_dir
 
-    from mlbp.registry.store import Registry
+    from mlbp.registry.store import registry_of
 
-    reg = Registry(f"sqlite:///{tmp_path / 'r.db'}", tmp_path / "registry")
+    reg = registry_of({"db": f"sqlite:///{tmp_path / 'r.db'}", "root": tmp_path / "registry",
+                       "auto_rollback": {"enabled": enabled, "alias": "champion", "severities": ["critical"]}})
     for sha in ("aaa", "bbb", "ccc"):
         reg.register("m", bundle_dir(project), sha)
     reg.set_alias("m", "champion", 2)
     reg.set_alias("m", "champion", 3)  # v2 held the alias before v3: that is where a rollback goes
-    res = rollback(reg, "m", "champion", reason="p99 over target")
-    assert reg.aliases("m")["champion"] == 2
-    assert res["via"] in ("registry.rollback", "previous_version")
-    if res["via"] == "previous_version":
-        from mlbp.governance.audit import AuditLog
+    return reg
 
-        assert (res["from"], res["to"]) == (3, 2)
-        audit = AuditLog(reg.url)
-        assert [r["kind"] for r in audit.records(subject="m@champion")][-1:] == ["rollback"]
-        assert audit.verify() == []  # the hash chain is intact
-    with pytest.raises(MlbpError):
-        rollback(reg, "m", "staging")
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_monitor_rolls_back_by_the_registrys_one_rule(project, tmp_path, enabled):
+    """`registry.auto_rollback` decides, through the registry's on_alert, as the dashboard's alert
+    endpoint does: a sent critical alert moves the champion back once; a suppressed one, a warning,
+    or a disabled rule does nothing."""
+    from mlbp.monitor.actions import run_actions
+
+    reg = _registry_with_history(project, tmp_path, enabled)
+    quiet = [{"severity": "critical", "suppressed": True, "message": "p99 over target"},
+             {"severity": "warning", "suppressed": False, "message": "drift"}]
+    assert run_actions(quiet, None, "m", registry_factory=lambda: reg) == []
+    assert reg.aliases("m")["champion"] == 3
+    loud = [{"severity": "critical", "suppressed": False, "message": "error rate 40%"}] * 2
+    done = run_actions(loud, None, "m", registry_factory=lambda: reg)
+    if enabled:
+        assert [d["via"] for d in done] == ["registry.auto_rollback"] and reg.aliases("m")["champion"] == 2
+        last = reg.audit.records(kind="auto_rollback")[-1]
+        assert last["actor"] == "mlbp-monitor" and "error rate 40%" in last["reason"]
+    else:
+        assert done == [] and reg.aliases("m")["champion"] == 3
+
+
+def test_a_rollback_monitor_action_is_refused_naming_the_registry_rule():
+    from mlbp.monitor.actions import check_actions
+
+    with pytest.raises(MlbpError, match="registry.auto_rollback.enabled=true") as err:
+        check_actions({"on": "critical", "rollback": {"alias": "champion"}})
+    assert err.value.key == "monitor.alerts.actions.rollback"
+    with pytest.raises(MlbpError, match="unknown monitor action 'retrian'"):
+        check_actions({"retrian": {}})
 
 
 def test_retrain_action_starts_an_mlbp_process_only_for_a_sent_critical_alert(tmp_path):
