@@ -43,13 +43,13 @@ def through_every_step(folder: Path, name: str, data: Path, target: str) -> dict
     row: dict[str, Any] = {"table": name}
     conf = f"p_{name}/conf"
     steps = [
-        ("init", lambda: _step(row, "init", sh([MLBP, "init", f"p_{name}", str(data), f"target={target}"], folder))),
-        ("run", lambda: _run(row, folder, conf, name)),
-        ("serve", lambda: _serve(row, folder, conf, name)),
-        ("score", lambda: _score(row, folder, conf, name, data)),
-        ("monitor", lambda: _monitor(row, folder, conf, name)),
+        lambda: _step(row, "init", sh([MLBP, "init", f"p_{name}", str(data), f"target={target}"], folder)),
+        lambda: _run(row, folder, conf, name),
+        lambda: _serve(row, folder, conf, name),
+        lambda: _score(row, folder, conf, name, data),
+        lambda: _monitor(row, folder, conf, name),
     ]
-    for _, step in steps:
+    for step in steps:  # in STEPS order
         if not step():
             break
     if row.get("run") == "pass":

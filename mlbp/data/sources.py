@@ -377,10 +377,7 @@ class CombinedSource:
 
 
 def _redact_url(url: str) -> str:
-    """A URL without its password, for messages and the catalog."""
-    try:
-        from sqlalchemy.engine import make_url
+    """A URL without its password, for messages and the catalog (mlbp.engine.secrets)."""
+    from mlbp.engine.secrets import redact_text
 
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - an unparsable URL is shown as given
-        return url
+    return redact_text(url)

@@ -144,13 +144,10 @@ def _retryable(exc: IntegrityError) -> bool:
 
 
 def redact(url: str) -> str:
-    """The URL without its password, for error messages."""
-    from sqlalchemy.engine import make_url
+    """The URL without its password, for error messages (mlbp.engine.secrets, the one pass)."""
+    from mlbp.engine.secrets import redact_text
 
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - an unparsable URL is shown as given
-        return url
+    return redact_text(url)
 
 
 def json_safe(value: Any) -> Any:
