@@ -175,7 +175,7 @@ def _ready(proc: subprocess.Popen, base: str) -> bool:
 def _score(row: dict[str, Any], folder: Path, conf: str, name: str, data: Path) -> bool:
     """`mlbp score` over the whole input file; scored + quarantined must equal the rows in."""
     out = folder / "scores" / name
-    if not _step(row, "score", sh([MLBP, "--config-dir", conf, "score", str(data), f"deploy.batch.output={out}",
+    if not _step(row, "score", sh([MLBP, "--config-dir", conf, "score", str(data), f"deploy.score.output={out}",
                                    f"hydra.run.dir=outputs/{name}_score"], folder)):
         return False
     summary = json.loads((out / "batch.json").read_text())

@@ -126,25 +126,24 @@ def score(cfg: DictConfig, args: list[str]) -> int:
 
     from mlbp.compose.cmd_data import team_policy
     from mlbp.compose.cmd_registry import registry_from
+    from mlbp.deploy.batch.options import batch_options, score_target
     from mlbp.deploy.batch.score import score_dataset
-    batch = _section(cfg, "deploy.batch")
+
+    options = batch_options(_section(cfg, "deploy.batch"))
+    target = score_target(_section(cfg, "deploy.score"))
     _say_progress("mlbp.deploy")  # e.g. a first compile of the trees takes seconds: say so
     version = None
-    if batch.get("bundle"):
-        bundle = str(batch["bundle"])
+    if target.bundle:
+        bundle = target.bundle
     else:
-        row = registry_from(cfg).resolve(str(batch["model"]), str(batch["alias"]))
+        row = registry_from(cfg).resolve(target.model, str(target.alias))
         bundle, version = row["path"], row["version"]
-    summary = score_dataset(bundle, args[0], batch["output"], engine=batch.get("engine", "local"),
-                            n_jobs=int(batch.get("n_jobs", 2)), chunk_rows=int(batch.get("chunk_rows", 200_000)),
-                            id_column=batch.get("id_column"), scheduler=batch.get("scheduler"),
-                            lake=str(cfg.paths.lake), unknown_category=batch.get("unknown_category", "reject"),
-                            version=version, backend=batch.get("backend", "auto"),
-                            trees=batch.get("trees", "auto"), policy=team_policy(cfg), team=str(cfg.team))
+    summary = score_dataset(bundle, args[0], target.output, **options.kwargs(), lake=str(cfg.paths.lake),
+                            version=version, policy=team_policy(cfg), team=str(cfg.team))
     Console(stderr=True).print(
         f"scored {summary['rows_scored']:,} rows, quarantined {summary['rows_quarantined']:,} of "
         f"{summary['rows_in']:,} in {summary['seconds']}s ({summary['rows_per_second']:,} rows/s"
-        f"{', ' + summary['predictor'] if summary.get('predictor') else ''}) -> {batch['output']}", highlight=False)
+        f"{', ' + summary['predictor'] if summary.get('predictor') else ''}) -> {target.output}", highlight=False)
     if summary.get("hint"):
         Console(stderr=True).print(f"tip: {summary['hint']}", highlight=False)
     return 0

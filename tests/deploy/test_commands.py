@@ -25,7 +25,7 @@ def test_mlbp_score_with_the_champion(example, golden, tmp_path, monkeypatch):
     src = tmp_path / "in.csv"
     golden.drop(columns=[c for c in golden.columns if c.startswith("expected_")]).to_csv(src, index=False)
     out = tmp_path / "scored"
-    assert main(["score", str(src), f"deploy.batch.output={out}", "deploy.batch.n_jobs=1"]) == 0
+    assert main(["score", str(src), f"deploy.score.output={out}", "deploy.batch.n_jobs=1"]) == 0
     scores = pd.read_parquet(out / "scores")
     assert len(scores) == len(golden) and set(scores["model_version"]) == {"1"}
     assert (scores.sort_values("offer_id")["prediction"].to_numpy()

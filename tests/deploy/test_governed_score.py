@@ -37,7 +37,7 @@ def test_scores_and_quarantine_hold_no_raw_personal_data(example, raw_file, tmp_
     monkeypatch.chdir(example["root"])
     path, df = raw_file
     out = tmp_path / f"scores-{team}"
-    assert main(["score", str(path), f"team={team}", f"deploy.batch.output={out}",
+    assert main(["score", str(path), f"team={team}", f"deploy.score.output={out}",
                  "deploy.batch.id_column=customer_id"]) == 0
     summary = json.loads((out / "batch.json").read_text())
     assert summary["rows_in"] == 400 and summary["rows_quarantined"] >= 40 and summary["reconciled"]

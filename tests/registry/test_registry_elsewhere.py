@@ -41,7 +41,7 @@ def test_every_command_finds_the_champion_in_the_configured_registry(project_dir
     data = project_dir / "incoming.parquet"
     golden[[c for c in golden.columns if not c.startswith("expected_")]].to_parquet(data)
     out = project_dir / "scored"
-    assert main(["score", str(data), f"deploy.batch.output={out}", *where]) == 0
+    assert main(["score", str(data), f"deploy.score.output={out}", *where]) == 0
     assert json.loads((out / "batch.json").read_text())["rows_scored"] > 0
 
     port = free_port()

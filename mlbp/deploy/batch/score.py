@@ -201,6 +201,8 @@ def score_dataset(bundle: str | Path, source: str | Path, out: str | Path, *, en
         scored_at = scored_at.floor("us")  # Parquet timestamps here are microseconds
     args = (str(bundle),)
     trees = _resolve_trees(trees, dataset)
+    # more workers than chunks only start processes that get nothing to do
+    n_jobs = max(1, min(n_jobs, -(-_rows_estimate(dataset) // chunk_rows)))
     governed = ({c: r for c, r in policy.decisions(team, dataset.schema.names).items() if r != "allow"}
                 if policy is not None and policy.enabled else {})
     mask_key = policy.secret() if "mask" in governed.values() else None
@@ -243,6 +245,8 @@ def score_dataset(bundle: str | Path, source: str | Path, out: str | Path, *, en
     totals = {k: sum(r[k] for r in results) for k in ("rows_in", "rows_scored", "rows_quarantined")}
     summary = {**totals, "chunks": sum(r["parts"] for r in results), "engine": engine, "seconds": round(secs, 3),
                "backend": backend if engine == "local" else None, "trees": trees,
+               "n_jobs": n_jobs if engine == "local" else None, "chunk_rows": chunk_rows,
+               "id_column": id_column, "unknown_category": unknown_category, "scheduler": scheduler,
                "predictor": predictor,
                "load_seconds": round(load_s, 3),  # bundle verified, loaded and golden-checked before scoring
                "rows_per_second": round(totals["rows_in"] / secs) if secs else None,
@@ -345,23 +349,16 @@ class BatchScore(Stage):
     needs: ClassVar[tuple[str, ...]] = ("bundle", "data")
     makes: ClassVar[tuple[str, ...]] = ("scores",)
 
-    def __init__(self, id_column: str | None = None, engine: str = "local", n_jobs: int = 1, backend: str = "auto",
-                 chunk_rows: int = 200_000, scheduler: str | None = None, unknown_category: str = "reject",
-                 trees: str = "auto") -> None:
-        self.id_column = id_column
-        self.engine = engine
-        self.n_jobs = n_jobs
-        self.backend = backend
-        self.chunk_rows = chunk_rows
-        self.scheduler = scheduler
-        self.unknown_category = unknown_category
-        self.trees = trees
+    def __init__(self, options: Any = None) -> None:
+        from mlbp.deploy.batch.options import batch_options
+
+        self.options = batch_options(options)  # deploy.batch, whole: a misspelt key fails the run here
+
+    def describe(self) -> dict[str, Any]:
+        return self.options.model_dump()
 
     def run(self, ctx: StageContext) -> None:
         summary = score_dataset(ctx.input("bundle"), ctx.input("data") / "data.parquet", ctx.output("scores"),
-                                engine=self.engine, n_jobs=self.n_jobs, chunk_rows=self.chunk_rows,
-                                backend=self.backend,
-                                id_column=self.id_column, scheduler=self.scheduler,
-                                unknown_category=self.unknown_category, trees=self.trees, deterministic=True)
+                                **self.options.kwargs(), deterministic=True)
         ctx.note(rows=summary["rows_in"], scored=summary["rows_scored"], quarantined=summary["rows_quarantined"],
                  rows_per_s=summary["rows_per_second"])
