@@ -36,45 +36,43 @@ def _registry(cfg: DictConfig) -> tuple[str, str]:
     return reg.url, str(reg.root)
 
 
-def _sources(cfg: DictConfig, rest: dict[str, Any]) -> tuple[dict[str, Any], dict[str, float], list[str]]:
-    """Variant name -> Source, the router weights, the shadow variants."""
+def _sources(cfg: DictConfig, rest: Any) -> tuple[dict[str, Any], dict[str, float], list[str]]:
+    """Variant name -> Source, the router weights, the shadow variants (`rest`: a RestSection)."""
+    from mlbp.deploy.rest.options import VariantSpec
     from mlbp.deploy.rest.variants import Source
 
     db, root = _registry(cfg)
-    if rest.get("bundle"):
-        return {"default": Source(path=str(rest["bundle"]))}, {"default": 1.0}, []
-    spec = rest.get("variants") or {str(rest["alias"]): {"alias": rest["alias"]}}
+    if rest.bundle:
+        return {"default": Source(path=str(rest.bundle))}, {"default": 1.0}, []
+    spec = rest.variants or {str(rest.alias): VariantSpec(alias=str(rest.alias))}
     sources, weights, shadow = {}, {}, []
     for name, v in spec.items():
-        v = v or {}
-        key = f"deploy.rest.variants.{name}"
-        if v.get("bundle"):
-            sources[name] = Source(path=str(v["bundle"]))
-        elif v.get("alias") or v.get("version") is not None:
-            sources[name] = Source(db=db, root=root, model=str(rest["model"]),
-                                   ref=str(v.get("alias") or v.get("version")))
+        v = v or VariantSpec()
+        if v.bundle:
+            sources[name] = Source(path=str(v.bundle))
+        elif v.alias or v.version is not None:
+            sources[name] = Source(db=db, root=root, model=rest.model, ref=str(v.alias or v.version))
         else:
-            raise MlbpError("a variant needs an alias, a version or a bundle", key=key,
-                            expected="{alias: champion} | {version: 3} | {bundle: path}", got=v)
-        if v.get("shadow"):
+            raise MlbpError("a variant needs an alias, a version or a bundle", key=f"deploy.rest.variants.{name}",
+                            expected="{alias: champion} | {version: 3} | {bundle: path}", got=v.model_dump())
+        if v.shadow:
             shadow.append(name)
         else:
-            weights[name] = float(v.get("weight", 1.0))
+            weights[name] = v.weight
     return sources, weights, shadow
 
 
-def build_server(cfg: DictConfig) -> tuple[Any, dict[str, Any]]:
-    """The Server `mlbp serve` runs (also used by tests): variants, router, sink, options."""
-    from mlbp.deploy.rest.app import ServeOptions, Server
+def build_server(cfg: DictConfig) -> tuple[Any, Any]:
+    """The Server `mlbp serve` runs (also used by tests), from deploy.rest whole: variants,
+    router, sink, options. Returns it with the RestSection (host, port, grace)."""
+    from mlbp.deploy.rest.app import Server
+    from mlbp.deploy.rest.options import rest_section
     from mlbp.deploy.rest.routing import SplitRouter
     from mlbp.deploy.rest.variants import Variants
 
-    rest = _section(cfg, "deploy.rest")
+    rest = rest_section(_section(cfg, "deploy.rest"))
     sources, weights, shadow = _sources(cfg, rest)
-    variants = Variants(sources, {"unknown_category": rest.get("unknown_category", "reject"),
-                                  "extra_columns": rest.get("extra_columns", "ignore"),
-                                  "fast_path": bool(rest.get("fast_path", True)),
-                                  "threads": int(rest.get("threads", 1))})
+    variants = Variants(sources, rest.load_options())
     allowed = allowed_prefixes(cfg)
     sink = router = None
     sink_node = OmegaConf.select(cfg, "monitor.prediction_log")
@@ -85,10 +83,7 @@ def build_server(cfg: DictConfig) -> tuple[Any, dict[str, Any]]:
         router = safe_instantiate(traffic_node, "monitor.traffic", allowed)
     if router is None:
         router = SplitRouter(weights or {next(iter(sources)): 1.0}, shadow=shadow)
-    options = ServeOptions(max_body_bytes=int(rest.get("max_body_bytes", 1 << 20)),
-                           api_keys=list(rest.get("api_keys") or []), micro_batch=bool(rest.get("micro_batch")),
-                           max_batch=int(rest.get("max_batch", 64)), max_wait_ms=float(rest.get("max_wait_ms", 0)),
-                           poll_seconds=float(rest.get("poll_seconds", 5)))
+    options = rest.server_options(api_keys=list(rest.api_keys), poll_seconds=rest.poll_seconds)
     return Server(variants, options, sink=sink, router=router), rest
 
 
@@ -102,9 +97,8 @@ def serve(cfg: DictConfig, args: list[str]) -> int:
     for name, v in server.variants.items.items():
         console.print(f"[bold]{name}[/]: {v.model.name} v{v.model.version} from {v.source.describe()} "
                       f"(predicts with {v.model.fast_path})", highlight=False)
-    console.print(f"serving on http://{rest['host']}:{rest['port']}  (docs: /docs, metrics: /metrics)",
-                  highlight=False)
-    run_server(server, rest["host"], int(rest["port"]), float(rest.get("graceful_seconds", 10)))
+    console.print(f"serving on http://{rest.host}:{rest.port}  (docs: /docs, metrics: /metrics)", highlight=False)
+    run_server(server, rest.host, rest.port, rest.graceful_seconds)
     return 0
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -57,10 +57,36 @@ def _error(cls: type[Section], exc: ValidationError, key: str) -> MlbpError:
     err = errors[0]
     where = ".".join(str(p) for p in err["loc"])
     more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
-    fields = list(cls.model_fields)
     if err["type"] == "extra_forbidden":
-        near = difflib.get_close_matches(where, fields, n=1)
+        name = str(err["loc"][-1])
+        fields = _fields_at(cls, err["loc"][:-1])
+        near = difflib.get_close_matches(name, fields, n=1)
         hint = f"; did you mean '{near[0]}'?" if near else ""
-        return MlbpError(f"unknown key '{where}'{hint}{more}", reason=Reason.UNKNOWN_KEY, key=f"{key}.{where}",
-                         expected=fields, got=where)
-    return MlbpError(f"{err['msg']}{more}", key=f"{key}.{where}", got=repr(err.get("input")))
+        return MlbpError(f"unknown key '{name}'{hint}{more}", reason=Reason.UNKNOWN_KEY, key=f"{key}.{where}",
+                         expected=fields, got=name)
+    value = err.get("input")
+    # a scalar is shown; a whole entry is not (it may hold a secret, as an API key entry does)
+    shown = repr(value) if isinstance(value, str | int | float | bool) and "key" not in where else None
+    return MlbpError(f"{err['msg']}" + (f", got {shown}" if shown is not None else "") + more, key=f"{key}.{where}")
+
+
+def _fields_at(cls: type[Section], loc: tuple[Any, ...]) -> list[str]:
+    """The field names of the section nested at `loc` (through dict and list entries), for a
+    did-you-mean on a nested key such as deploy.rest.variants.<name>.wieght."""
+    current: Any = cls
+    for part in loc:
+        if isinstance(current, type) and issubclass(current, BaseModel) and part in current.model_fields:
+            current = current.model_fields[part].annotation
+        current = _section_in(current)
+    return list(current.model_fields) if isinstance(current, type) and issubclass(current, BaseModel) else []
+
+
+def _section_in(annotation: Any) -> Any:
+    """The Section class inside dict[str, X | None] / list[X] / X | None, else the annotation."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _section_in(arg)
+        if isinstance(found, type) and issubclass(found, BaseModel):
+            return found
+    return annotation

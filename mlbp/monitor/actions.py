@@ -60,7 +60,7 @@ def auto_rollback(alerts: list[dict[str, Any]], model: str, registry_factory: An
         return None
     reg = registry_factory()
     for alert in sent:
-        moved = reg.on_alert(model, alert, actor="mlbp-monitor")
+        moved = reg.on_alert(model, alert, via="mlbp monitor")
         if moved is not None:
             log.warning("rolled %s back: %s", model, moved)
             return {"action": "rollback", "via": "registry.auto_rollback", "model": model, "result": moved}

@@ -214,7 +214,7 @@ class Registry:
         return self._change(work)
 
     def rollback(self, name: str, alias: str = "champion", actor: str = "system", reason: str = "",
-                 action: str = "rollback") -> dict[str, Any]:
+                 action: str = "rollback", details: dict[str, Any] | None = None) -> dict[str, Any]:
         """Move `alias` back to the version that held it before the current holder (following the
         promotions that put each holder there, so repeated rollbacks walk further back)."""
         def work(conn: Connection, events: list) -> dict[str, Any]:
@@ -232,20 +232,24 @@ class Registry:
             if target is None:
                 raise MlbpError(f"'{alias}' of '{name}' (v{current}) has no previous holder to roll back to",
                                 reason=Reason.REGISTRY, key="alias", fix="promote another version instead")
-            self._move(conn, events, name, alias, int(target), actor, reason, action, {"rolled_back": current})
+            self._move(conn, events, name, alias, int(target), actor, reason, action,
+                       {"rolled_back": current, **(details or {})})
             return {"model": name, "alias": alias, "before": current, "after": int(target)}
 
         return self._change(work)
 
-    def on_alert(self, name: str, alert: dict[str, Any], actor: str = "monitor") -> dict[str, Any] | None:
-        """Automatic rollback on a monitor alert, only when `registry.auto_rollback.enabled` and the
-        alert's severity is listed; returns the rollback, or None when the policy says no."""
+    def on_alert(self, name: str, alert: dict[str, Any], via: str) -> dict[str, Any] | None:
+        """The one automatic rollback: on a monitor alert, only when `registry.auto_rollback.enabled`
+        and the alert's severity is listed; returns the rollback, or None when the policy says no.
+        `mlbp monitor` and the dashboard's alert endpoint both come here, so the same alert gives
+        the same audit record (actor `monitor`), `via` saying which way it arrived."""
         auto = self.policy.auto_rollback or {}
         severities = auto.get("severities", ["critical"])
         if not auto.get("enabled") or str(alert.get("severity", "")).lower() not in severities:
             return None
         reason = f"automatic rollback on {alert.get('severity')} alert: {alert.get('message') or alert.get('name')}"
-        return self.rollback(name, auto.get("alias", "champion"), actor, reason, action="auto_rollback")
+        return self.rollback(name, auto.get("alias", "champion"), "monitor", reason, action="auto_rollback",
+                             details={"via": via, "rule": alert.get("rule")})
 
     def archive(self, name: str, version: int, actor: str, reason: str = "") -> dict[str, Any]:
         def work(conn: Connection, events: list) -> dict[str, Any]:

@@ -57,8 +57,8 @@ def test_serve_check_fails_when_the_bundle_cannot_serve_its_golden_examples(wron
 
 
 def test_serve_check_serves_with_the_deployments_options(example, tmp_path):
-    ServeCheck(unknown_category="score", extra_columns="error").run(_ctx(tmp_path, {"bundle": example["bundle"]},
-                                                                           "serve_check"))
+    ServeCheck(serving={"unknown_category": "score", "extra_columns": "error"}).run(
+        _ctx(tmp_path, {"bundle": example["bundle"]}, "serve_check"))
     results = json.loads((tmp_path / "serve_check" / "serve_check.json").read_text())
     assert results["serving"]["unknown_category"] == "score" and results["serving"]["extra_columns"] == "error"
     assert set(results["protocols"].values()) == {"ok"}

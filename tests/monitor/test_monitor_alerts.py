@@ -137,7 +137,8 @@ def test_the_monitor_rolls_back_by_the_registrys_one_rule(project, tmp_path, ena
     if enabled:
         assert [d["via"] for d in done] == ["registry.auto_rollback"] and reg.aliases("m")["champion"] == 2
         last = reg.audit.records(kind="auto_rollback")[-1]
-        assert last["actor"] == "mlbp-monitor" and "error rate 40%" in last["reason"]
+        assert last["actor"] == "monitor" and "error rate 40%" in last["reason"]
+        assert last["details"]["via"] == "mlbp monitor"
     else:
         assert done == [] and reg.aliases("m")["champion"] == 3
 

@@ -142,8 +142,8 @@ def test_auto_rollback_on_critical_alert_only(reg, bundle_factory):
         b, sha = bundle_factory(seed)
         v = reg.register("m", b, sha, author="dave")["version"]
         reg.set_alias("m", "champion", v, actor="dave")
-    assert reg.on_alert("m", {"severity": "warning", "message": "drift"}) is None
-    out = reg.on_alert("m", {"severity": "critical", "message": "error rate 40%"})
+    assert reg.on_alert("m", {"severity": "warning", "message": "drift"}, via="test") is None
+    out = reg.on_alert("m", {"severity": "critical", "message": "error rate 40%"}, via="test")
     assert out["after"] == 1 and reg.history("m")[-1]["action"] == "auto_rollback"
     assert "error rate 40%" in reg.audit.records(kind="auto_rollback")[0]["reason"]
 
@@ -153,7 +153,7 @@ def test_auto_rollback_is_off_unless_the_policy_enables_it(db_url, tmp_path, bun
     for seed in "ab":
         b, sha = bundle_factory(seed)
         reg.set_alias("m", "champion", reg.register("m", b, sha, author="d")["version"])
-    assert reg.on_alert("m", {"severity": "critical"}) is None and reg.aliases("m") == {"champion": 2}
+    assert reg.on_alert("m", {"severity": "critical"}, via="test") is None and reg.aliases("m") == {"champion": 2}
 
 
 def test_tags_archive_and_other_aliases(reg, bundle_factory):

@@ -7,14 +7,17 @@ in a fresh process; `mlbp serve` builds the same Server from config.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import socket
 import sys
 from pathlib import Path
 from typing import Any
 
-from mlbp.deploy.rest.app import ServeOptions, Server
+from mlbp.deploy.rest.app import Server
+from mlbp.deploy.rest.options import serving_options
 from mlbp.deploy.rest.variants import Source, Variants
+from mlbp.deploy.runtime.signature import UNKNOWN_ALIASES
 from mlbp.engine.errors import MlbpError
 
 
@@ -55,13 +58,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-fast-path", action="store_true")
     p.add_argument("--unknown-category", choices=["reject", "score", "error", "missing"], default="reject")
     p.add_argument("--extra-columns", choices=["ignore", "error"], default="ignore")
+    p.add_argument("--options", help="serving options as JSON (deploy.rest's ServingOptions), over the flags")
     p.add_argument("--prediction-log", help="log every prediction as partitioned Parquet under this folder")
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     try:
-        variants = Variants({"default": Source(path=a.bundle)}, {"fast_path": not a.no_fast_path,
-                                                                 "unknown_category": a.unknown_category,
-                                                                 "extra_columns": a.extra_columns})
+        options = serving_options({"micro_batch": a.micro_batch, "fast_path": not a.no_fast_path,
+                                   "unknown_category": UNKNOWN_ALIASES.get(a.unknown_category, a.unknown_category),
+                                   "extra_columns": a.extra_columns, **json.loads(a.options or "{}")}, "--options")
+        variants = Variants({"default": Source(path=a.bundle)}, options.load_options())
     except MlbpError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -70,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         from mlbp.monitor.prediction_log import PredictionLog
 
         sink = PredictionLog(a.prediction_log)
-    server = Server(variants, ServeOptions(micro_batch=a.micro_batch), sink=sink)
+    server = Server(variants, options.server_options(), sink=sink)
     serve(server, a.host, a.port, port_file=a.port_file)
     return 0
 

@@ -26,6 +26,7 @@ class ServingModel:
     fast_path: str  # how the model predicts: the raw predictor's name, or why the pipeline is used
     version: Any = None
     loaded_at: float = field(default_factory=time.time)
+    threads: int = 1  # threads per prediction call the fast path was compiled with
 
     @property
     def name(self) -> str:
@@ -110,7 +111,8 @@ def load_serving(path: str | Path, version: Any = None, unknown_category: str = 
     passthrough = tuple(c for c in [bundle.manifest.get("id_column")] if c)
     checker = InputChecker(sig, unknown_category, extra_columns, passthrough=passthrough)
     model = ServingModel(bundle, checker, None, "pipeline (fast path off)",
-                         version=version if version is not None else version_of(Path(path), bundle.manifest))
+                         version=version if version is not None else version_of(Path(path), bundle.manifest),
+                         threads=threads)
     # compiled trees first when asked for, then the booster: the first predictor that reproduces
     # the golden examples serves; if none does, the pipeline
     for attempt in dict.fromkeys([trees, "booster"]) if fast_path else ():

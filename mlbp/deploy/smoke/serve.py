@@ -83,16 +83,20 @@ class ServeCheck(Stage):
     makes: ClassVar[tuple[str, ...]] = ("serve_check",)
     check: ClassVar[str | None] = "smoke"  # a hand-off check the promotion policy counts
 
-    def __init__(self, ready_timeout_seconds: float = 60.0, unknown_category: str = "reject",
-                 extra_columns: str = "ignore", fast_path: bool = True, micro_batch: bool = False) -> None:
+    def __init__(self, ready_timeout_seconds: float = 60.0, serving: Any = None) -> None:
+        from mlbp.deploy.rest.options import serving_options
+
         self.ready_timeout_seconds = ready_timeout_seconds
-        self.options = {"unknown_category": unknown_category, "extra_columns": extra_columns,
-                        "fast_path": bool(fast_path), "micro_batch": bool(micro_batch)}
+        # how the deployment answers requests, every key of it (mlbp.deploy.rest.options)
+        self.serving = serving_options(serving, "pipeline.stages.serve_check.serving")
+
+    def describe(self) -> dict[str, Any]:
+        return {"ready_timeout_seconds": self.ready_timeout_seconds, **self.serving.model_dump()}
 
     def run(self, ctx: StageContext) -> None:
         evidence = Path(ctx.run_dir) / "serve_check"  # kept in the run folder: what a failure points to
         evidence.mkdir(parents=True, exist_ok=True)
-        results = check_server(ctx.input("bundle"), self.ready_timeout_seconds, self.options,
+        results = check_server(ctx.input("bundle"), self.ready_timeout_seconds, self.serving,
                                log_path=evidence / "server.log")
         write_json(results, ctx.output("serve_check"), "serve_check.json")
         failed = {k: v for k, v in results["protocols"].items() if v != "ok"}
@@ -134,22 +138,23 @@ def check_protocols(client: Any, manifest: dict[str, Any], golden: Any, unknown_
     return out
 
 
-def launch_args(bundle: Path, options: dict[str, Any] | None) -> list[str]:
-    """`python -m mlbp.deploy.rest.launch` arguments for these serving options (deploy.rest)."""
-    o = options or {}
-    args = ["--bundle", str(bundle), "--unknown-category", str(o.get("unknown_category", "reject")),
-            "--extra-columns", str(o.get("extra_columns", "ignore"))]
-    if not o.get("fast_path", True):
-        args.append("--no-fast-path")
-    if o.get("micro_batch"):
-        args.append("--micro-batch")
-    return args
+def launch_args(bundle: Path, options: Any = None) -> list[str]:
+    """`python -m mlbp.deploy.rest.launch` arguments: the bundle and the serving options, whole."""
+    from mlbp.deploy.rest.options import serving_options
+
+    return ["--bundle", str(bundle), "--options", serving_options(options).model_dump_json()]
 
 
-def check_server(bundle: Path, ready_timeout: float = 60.0, options: dict[str, Any] | None = None,
+def check_server(bundle: Path, ready_timeout: float = 60.0, options: Any = None,
                  log_path: Path | None = None) -> dict[str, Any]:
+    """Start the smoke server with `options` (ServingOptions or a dict of them), check every
+    protocol against the golden rows, stop it."""
     import httpx
     import pandas as pd
+
+    from mlbp.deploy.rest.options import serving_options
+
+    options = serving_options(options)
 
     bundle = Path(bundle)
     manifest = json.loads((bundle / "manifest.json").read_text())
@@ -166,8 +171,7 @@ def check_server(bundle: Path, ready_timeout: float = 60.0, options: dict[str, A
             base = _wait_ready(proc, port_file, ready_timeout, log_path)
             ready = time.perf_counter() - t0
             with httpx.Client(base_url=base, timeout=30) as client:
-                out = check_protocols(client, manifest, golden,
-                                      str((options or {}).get("unknown_category", "reject")))
+                out = check_protocols(client, manifest, golden, options.unknown_category)
                 meta = client.get(f"/v2/models/{manifest['name']}").json()
         finally:
             proc.send_signal(signal.SIGTERM)
@@ -176,7 +180,7 @@ def check_server(bundle: Path, ready_timeout: float = 60.0, options: dict[str, A
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-        return {"base_url": base, "ready_seconds": round(ready, 3), "protocols": out, "options": options or {},
+        return {"base_url": base, "ready_seconds": round(ready, 3), "protocols": out, "options": options.model_dump(),
                 "serving": {"versions": meta.get("versions"),  # what the server says it runs with
                             **{k: meta.get("parameters", {}).get(k)
                                for k in ("fast_path", "unknown_category", "extra_columns")}},

@@ -162,7 +162,7 @@ def create_app(reg: Registry, default_model: str, outputs: str | Path, admin_key
         if not isinstance(alert, dict) or "severity" not in alert:
             return error(MlbpError("an alert needs a severity", reason=Reason.INPUT, key="severity",
                                    expected="info | warning | critical", got=None), 422)
-        result = reg.on_alert(str(alert.get("model") or default_model), alert)
+        result = reg.on_alert(str(alert.get("model") or default_model), alert, via="dashboard /api/alerts")
         return JSONResponse({"received": True, "rollback": result})
 
     # ---- admin actions -----------------------------------------------------------------
