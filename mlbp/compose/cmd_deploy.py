@@ -130,7 +130,7 @@ def score(cfg: DictConfig, args: list[str]) -> int:
     if target.bundle:
         bundle = target.bundle
     else:
-        row = registry_from(cfg).resolve(target.model, str(target.alias))
+        row = registry_from(cfg).checked(target.model, str(target.alias))
         bundle, version = row["path"], row["version"]
     summary = score_dataset(bundle, args[0], target.output, **options.kwargs(), lake=str(cfg.paths.lake),
                             version=version, policy=team_policy(cfg), team=str(cfg.team))

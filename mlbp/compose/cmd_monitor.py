@@ -42,7 +42,7 @@ def _bundle(cfg: DictConfig) -> tuple[Path, Any, str | None]:
     if m.get("bundle"):
         return Path(m.bundle), m.get("version"), None
     ref = m.version if m.get("version") is not None else m.alias
-    row = _registry(cfg).resolve(str(m.model), ref)
+    row = _registry(cfg).checked(str(m.model), ref)
     return Path(row["path"]), row["version"], None if m.get("version") is not None else str(m.alias)
 
 

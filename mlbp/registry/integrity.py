@@ -3,7 +3,7 @@
 Three independent checks, every problem reported at once:
   - the audit log's hash chain (an edited, deleted or inserted row breaks it),
   - the alias history replays to exactly the current aliases (an alias moved by raw SQL shows),
-  - every registered bundle still matches the sha256 in its manifest.
+  - every registered bundle is the folder registered (its pin) and matches its own manifest.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from mlbp.engine.errors import MlbpError
 from mlbp.registry.bundle import verify as verify_bundle
+from mlbp.registry.pinning import check_pinned
 
 if TYPE_CHECKING:
     from mlbp.registry.store import Registry
@@ -33,7 +34,8 @@ def verify_registry(reg: Registry) -> list[str]:
                                 f"v{replay.get((m['name'], alias))}")
     for version in reg.list_versions():
         try:
-            verify_bundle(version["path"])
+            verify_bundle(version["path"])  # names the file when only a file changed
+            check_pinned(version)  # the folder as a whole, manifest included
         except MlbpError as exc:
             problems.append(f"bundle {version['model']} v{version['version']}: {exc.message}")
     return problems

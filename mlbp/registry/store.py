@@ -41,6 +41,7 @@ from mlbp.registry.db import (
     write_transaction,
 )
 from mlbp.registry.notify import Notifier, Sink
+from mlbp.registry.pinning import pin_of
 from mlbp.registry.promotion import promotion_status
 
 
@@ -95,8 +96,9 @@ class Registry:
     def register(self, name: str, bundle: str | Path, bundle_sha: str, author: str = "", run_id: str = "",
                  info: dict[str, Any] | None = None, reason: str = "") -> dict[str, Any]:
         manifest = verify(bundle)
-        # what the bundle itself says, unless the caller knows better
-        info = {k: manifest.get(k) for k in ("stack", "metrics", "scorecard", "threshold")} | (info or {})
+        # what the bundle itself says, unless the caller knows better; the pin is the registry's own
+        info = {k: manifest.get(k) for k in ("stack", "metrics", "scorecard", "threshold")} | (info or {}) \
+            | {"pin": pin_of(bundle)}
         existing = self.find_by_bundle(name, bundle_sha)
         if existing:
             return existing | {"created_now": False}
@@ -118,7 +120,8 @@ class Registry:
             scorecard = (info or {}).get("scorecard") or {}
             self._event(conn, events, "register", author, f"{name}/v{n}",
                         {"model": name, "version": n, "before": None,
-                         "after": {"bundle_sha": bundle_sha, "run_id": run_id, "blessed": scorecard.get("blessed")}},
+                         "after": {"bundle_sha": bundle_sha, "pin": info["pin"], "run_id": run_id,
+                                   "blessed": scorecard.get("blessed")}},
                         reason)
             return {"version": n, "created_now": True}
 
@@ -324,6 +327,15 @@ class Registry:
             raise MlbpError(f"model '{name}' has no alias '{ref}'", reason=Reason.REGISTRY, key="alias",
                             expected=sorted(aliases) or "an alias set with `mlbp registry promote`", got=ref)
         return self._get(conn, name, aliases[str(ref)])
+
+    def checked(self, name: str, ref: str | int) -> dict[str, Any]:
+        """resolve(), and the version's bundle folder is what was registered (mlbp.registry.pinning):
+        what every command that loads a registered model calls before unpickling it."""
+        from mlbp.registry.pinning import check_pinned
+
+        row = self.resolve(name, ref)
+        check_pinned(row)
+        return row
 
     def _approvals(self, conn: Connection, name: str, version: int, alias: str | None = None) -> list[dict[str, Any]]:
         q = select(approval_table).where(approval_table.c.model == name, approval_table.c.version == version)

@@ -52,6 +52,7 @@ def champion_scores(name: str, db: str, root: str, holdout: pd.DataFrame, target
     of the sweep is judged against the state at the start, not against whichever job finished first.
     """
     from mlbp.registry.bundle import load
+    from mlbp.registry.pinning import check_pinned
     from mlbp.registry.store import registry_of
 
     reg = registry_of({"db": db, "root": root})
@@ -65,6 +66,7 @@ def champion_scores(name: str, db: str, root: str, holdout: pd.DataFrame, target
     out: dict[str, Any] = {"version": version["version"], "bundle_sha": version.get("bundle_sha"),
                            "stack": info.get("stack")}
     try:
+        check_pinned(version)  # a champion folder changed since registration is not unpickled
         bundle = load(version["path"])
         sig = bundle.signature
         y = holdout[target].to_numpy(dtype=float) if task == "regression" else \

@@ -37,8 +37,16 @@ class Source:
             return self.path, None  # load_serving names it from the folder
         from mlbp.registry.store import registry_of
 
-        row = registry_of({"db": self.db, "root": self.root}).resolve(str(self.model), str(self.ref))
+        row = registry_of({"db": self.db, "root": self.root}).checked(str(self.model), str(self.ref))
         return row["path"], row["version"]
+
+    def version(self) -> Any:
+        """The version the alias points at now (a cheap lookup: the pin is checked on a move)."""
+        if self.path:
+            return None
+        from mlbp.registry.store import registry_of
+
+        return registry_of({"db": self.db, "root": self.root}).resolve(str(self.model), str(self.ref))["version"]
 
 
 @dataclass
@@ -84,10 +92,11 @@ class Variants:
                 if v.source.path:
                     continue
                 try:
-                    path, version = v.source.locate()
+                    moved = v.source.version() != v.model.version
                     v.checked_at = time.time()
-                    if version == v.model.version:
+                    if not moved:
                         continue
+                    path, version = v.source.locate()
                     fresh = load_serving(path, version=version, **self.load_options)
                 except Exception as exc:  # noqa: BLE001 - keep serving the old version, report why
                     v.last_error = f"{type(exc).__name__}: {exc}"
