@@ -12,6 +12,7 @@
     mlbp registry audit                        the audit trail
     mlbp registry archive <version>            retire a version no alias points at
     mlbp registry tag <version> <key> <value>  set a tag
+    mlbp registry keys create|revoke|list      personal keys: who holds the key is who acts (cmd_keys)
     mlbp ui                                    the dashboard (registry.ui.port, MLBP_ADMIN_KEY)
 """
 
@@ -56,15 +57,22 @@ def _when(t: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t)) if t else ""
 
 
-def _actor(cfg: DictConfig) -> str:
+def _login() -> str:
     import getpass
 
-    if cfg.registry.actor:
-        return str(cfg.registry.actor)
     try:
         return getpass.getuser()
     except Exception:  # noqa: BLE001 - no passwd entry in some containers
         return "unknown"
+
+
+def _actor(cfg: DictConfig) -> str:
+    """Who acts: the holder of `registry.key` (MLBP_KEY) — required once the registry hands out
+    personal keys — else `registry.actor` or the login name."""
+    from mlbp.registry.keys import identify
+
+    return identify(registry_from(cfg), str(cfg.registry.get("key") or ""), str(cfg.registry.actor or ""),
+                    _login())
 
 
 def _model(cfg: DictConfig) -> str:

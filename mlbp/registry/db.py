@@ -92,6 +92,22 @@ approval_table = Table(
     UniqueConstraint("model", "version", "alias", "actor", name="uq_approval"),
 )
 
+# Personal keys: the registry knows who acts by the key they hold. Only a key's sha256 is kept
+# (keys are 256-bit random tokens, so a fast hash is enough) and its first characters, to tell
+# keys apart in listings; a revoked key stays, marked, for the audit trail.
+key_table = Table(
+    "api_keys", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("holder", String(200), nullable=False),
+    Column("key_sha256", String(64), nullable=False, unique=True),
+    Column("prefix", String(16), nullable=False),
+    Column("created", Float, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("revoked", Float),
+    Column("revoked_by", String(200)),
+    Index("ix_api_keys_holder", "holder"),
+)
+
 tag_table = Table(
     "version_tags", metadata,
     Column("model", String(200), primary_key=True),

@@ -17,7 +17,7 @@ SIGNATURE = {"task": "binary", "numeric": ["amount"], "categorical": ["channel"]
              "inputs": {"amount": {"kind": "numeric", "dtype": "float", "nullable": False},
                         "channel": {"kind": "categorical", "dtype": "str", "categories": ["app", "web"]}}}
 POLICY = Policy.from_config({"champion": {"approvals": {"count": 1, "roles": ["approver"]}, "checks": ["blessed"]}},
-                            roles={"alice": ["approver"], "bob": ["approver"]})
+                            roles={"alice": ["approver"], "bob": ["approver"], "admin": ["approver"]})
 
 
 def _bundle(folder: Path, seed: str, auc: float, mean: float) -> tuple[Path, str]:

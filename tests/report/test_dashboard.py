@@ -66,21 +66,23 @@ def test_every_page_renders_with_data(server):
 
 
 def test_admin_actions_need_the_key_and_follow_the_policy(server, registry):
+    """The shared admin key (no personal keys yet) acts as `admin`, never as a name typed beside it."""
     with httpx.Client(base_url=server, timeout=10) as c:
-        body = {"version": "3", "alias": "champion", "actor": "bob"}
+        body = {"version": "3", "alias": "champion"}
         assert c.post("/api/models/shop/promote", json=body).status_code == 403
         assert c.post("/api/models/shop/promote", json=body, headers={"X-MLBP-Admin-Key": "wrong"}).status_code == 403
+        posing = c.post("/api/models/shop/promote", json={**body, "actor": "bob"}, headers={"X-MLBP-Admin-Key": KEY})
+        assert posing.status_code == 403 and "cannot act as bob" in posing.json()["error"]
         refused = c.post("/api/models/shop/promote", json=body, headers={"X-MLBP-Admin-Key": KEY})
         assert refused.status_code == 409 and "approvals: 0 of 1" in refused.json()["error"]
-        ok = c.post("/api/models/shop/approve", json={**body, "actor": "alice"}, headers={"X-MLBP-Admin-Key": KEY})
-        assert ok.status_code == 200 and ok.json()["new"] is True
-        moved = c.post("/api/models/shop/promote", json=body, headers={"X-MLBP-Admin-Key": KEY})
+        ok = c.post("/api/models/shop/approve", json=body, headers={"X-MLBP-Admin-Key": KEY})
+        assert ok.status_code == 200 and ok.json()["new"] is True and ok.json()["actor"] == "admin"
+        moved = c.post("/api/models/shop/promote", json=body, headers={"Authorization": f"Bearer {KEY}"})
         assert moved.json() == {"model": "shop", "alias": "champion", "before": 1, "after": 3, "moved": True}
-        form = c.post("/api/models/shop/rollback", data={"alias": "champion", "actor": "bob", "reason": "oops",
-                                                         "admin_key": KEY})
+        form = c.post("/api/models/shop/rollback", data={"alias": "champion", "reason": "oops", "key": KEY})
         assert form.status_code == 303
     assert registry.aliases("shop") == {"champion": 1}
-    assert registry.audit.records()[-1]["actor"] == "bob" and registry.audit.records()[-1]["reason"] == "oops"
+    assert registry.audit.records()[-1]["actor"] == "admin" and registry.audit.records()[-1]["reason"] == "oops"
 
 
 def test_read_only_without_a_configured_key(registry, outputs):

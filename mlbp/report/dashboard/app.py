@@ -1,9 +1,12 @@
 """The dashboard app (FastAPI): pages for people, `/api/...` JSON for scripts.
 
-Everyone may read. Changing anything (approve, promote, rollback) is a POST that must carry the
-admin key (`X-MLBP-Admin-Key` header or an `admin_key` form field); without a configured key
-the dashboard is read-only for everyone. The change itself goes through the Registry, so the
-promotion policy, the audit trail and the notifications apply exactly as on the command line.
+Everyone may read. Changing anything (approve, promote, rollback) is a POST that carries a key
+(`X-MLBP-Key` header, `Authorization: Bearer`, or a `key` form field), and the actor recorded is
+whoever holds it (mlbp.registry.keys): a personal key's holder, or `admin` for the shared admin
+key, which acts only while the registry has no personal keys. A name typed beside a key is not
+who acts: one that is not the holder's is refused. Without any key configured the dashboard is
+read-only. The change itself goes through the Registry, so the promotion policy, the audit trail
+and the notifications apply exactly as on the command line.
 """
 
 # No `from __future__ import annotations` here: FastAPI reads the endpoint annotations
@@ -60,10 +63,41 @@ def create_app(reg: Registry, default_model: str, outputs: str | Path, admin_key
     root = Path(outputs)
     withheld = {v.encode() for v in (secrets or set()) | ({admin_key} if admin_key else set()) if v}
     app = FastAPI(title="mlbp dashboard", description="registry, sweeps, runs, model cards, monitoring, audit")
-    admin = bool(admin_key)
+    def admin_enabled() -> bool:
+        from mlbp.registry.keys import any_active
+
+        return bool(admin_key) or any_active(reg)
+
+    def presented(request: Any, form: dict[str, Any]) -> str:
+        auth = request.headers.get("authorization", "")
+        return (request.headers.get("x-mlbp-key") or request.headers.get("x-mlbp-admin-key")
+                or (auth[7:].strip() if auth.lower().startswith("bearer ") else "")
+                or str(form.get("key") or form.get("admin_key") or ""))
+
+    def acting(key: str, claimed: str) -> str:
+        """Who acts with `key` (raises NOT_ALLOWED): the shared admin key is `admin`, while the
+        registry has no personal keys; a personal key is its holder."""
+        from mlbp.registry.keys import any_active, identify
+
+        if admin_key and key and hmac.compare_digest(key.encode(), admin_key.encode()):
+            if any_active(reg):
+                raise MlbpError("this registry gives each person a key; the shared admin key only posts alerts",
+                                reason=Reason.NOT_ALLOWED, key="registry.ui.admin_key",
+                                fix="send your own key (mlbp registry keys create <you>)")
+            if claimed and claimed != "admin":
+                raise MlbpError(f"the admin key acts as admin; it cannot act as {claimed}",
+                                reason=Reason.NOT_ALLOWED, key="actor", expected="admin", got=claimed,
+                                fix="give each person a key: mlbp registry keys create <name>")
+            return "admin"
+        if not key:
+            raise MlbpError("a key is needed to change anything; the dashboard is read-only without one",
+                            reason=Reason.NOT_ALLOWED, key="key",
+                            fix="send your key in the X-MLBP-Key header (mlbp registry keys create <you>)")
+        return identify(reg, key, claimed)
 
     def page(template: str, status: int = 200, **ctx: Any) -> HTMLResponse:
-        return HTMLResponse(render(f"dashboard/{template}", admin=admin, model=default_model, when=_when, **ctx),
+        return HTMLResponse(render(f"dashboard/{template}", admin=admin_enabled(), model=default_model, when=_when,
+                                   **ctx),
                             status_code=status)
 
     def error(exc: MlbpError, status: int) -> JSONResponse:
@@ -150,9 +184,13 @@ def create_app(reg: Registry, default_model: str, outputs: str | Path, admin_key
         """Receive a monitor alert (the monitor's Slack-compatible webhook: the alert rides under
         `mlbp`); roll back automatically when `registry.auto_rollback` enables it. The key comes in
         the header or as `?key=` (a webhook URL carries no headers)."""
-        key = request.headers.get("x-mlbp-admin-key") or request.query_params.get("key", "")
-        if not admin or not hmac.compare_digest(key.encode(), admin_key.encode()):
-            return error(MlbpError("alerts need the admin key", reason=Reason.NOT_ALLOWED, key="registry.ui.admin_key",
+        from mlbp.registry.keys import holder_of
+
+        key = presented(request, {}) or request.query_params.get("key", "")
+        shared = bool(admin_key and key) and hmac.compare_digest(key.encode(), admin_key.encode())
+        if not shared and holder_of(reg, key) is None:
+            return error(MlbpError("alerts need the admin key or a registry key", reason=Reason.NOT_ALLOWED,
+                                   key="registry.ui.admin_key",
                                    fix="point the monitor's webhook at /api/alerts?key=<MLBP_ADMIN_KEY>"), 403)
         try:
             body = json.loads(await request.body() or b"{}")
@@ -178,19 +216,15 @@ def create_app(reg: Registry, default_model: str, outputs: str | Path, admin_key
                                    expected="JSON or a form"), 400)
         if not isinstance(form, dict):
             return error(MlbpError("the body must be an object", reason=Reason.INPUT, key="body"), 400)
-        key = request.headers.get("x-mlbp-admin-key") or str(form.get("admin_key", ""))
-        if not admin or not hmac.compare_digest(key.encode(), admin_key.encode()):
-            denied = MlbpError("admin key missing or wrong; the dashboard is read-only without it",
-                            reason=Reason.NOT_ALLOWED, key="registry.ui.admin_key",
-                            fix="send the key in the X-MLBP-Admin-Key header (set by MLBP_ADMIN_KEY for mlbp ui)")
-            return error(denied, 403) if wants_json else page("message.html.j2", status=403, title="Read-only",
-                                                             message=str(denied))
         if action not in ACTIONS:
             return error(MlbpError("unknown action", key="action", expected=list(ACTIONS), got=action), 404)
-        actor, reason = str(form.get("actor") or ""), str(form.get("reason") or "")
+        try:
+            actor = acting(presented(request, form), str(form.get("actor") or ""))
+        except MlbpError as denied:
+            return error(denied, 403) if wants_json else page("message.html.j2", status=403, title="Not allowed",
+                                                             message=str(denied))
+        reason = str(form.get("reason") or "")
         alias = str(form.get("alias") or "champion")
-        if not actor:
-            return error(MlbpError("who is acting?", key="actor", expected="an actor name", got=""), 422)
         if action == "approve":
             v = reg.resolve(name, str(form.get("version")))
             result = reg.approve(name, v["version"], alias, actor, reason)
