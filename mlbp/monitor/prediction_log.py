@@ -11,6 +11,10 @@ background thread flushes the buffer to Parquet every `flush_seconds` or as soon
 (`partition: day` drops the hour level.) Inputs and outputs are flattened into `in.<column>` and
 `out.<column>` columns so DuckDB reads the whole log out of core with `union_by_name`.
 
+Durability (`sync_ms`, default 100): every record also goes to an fsynced write-ahead journal
+(mlbp.monitor.journal), so a record is on disk at most `sync_ms` after it was logged even if the
+process is killed; the next log opened on the same root writes what a dead one left to Parquet.
+
 YAML (conf/monitor/default.yaml)::
 
     prediction_log:
@@ -27,6 +31,7 @@ YAML (conf/monitor/default.yaml)::
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 import uuid
@@ -36,6 +41,7 @@ from typing import Any
 from urllib.parse import quote
 
 from mlbp.engine.errors import MlbpError, Reason
+from mlbp.monitor.journal import Journal, fsync_dir, orphans
 from mlbp.monitor.masking import Masker, policy_columns
 
 log = logging.getLogger("mlbp.monitor.log")
@@ -52,7 +58,7 @@ class PredictionLog:
                  masker: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
                  classifications: dict[str, str] | None = None, rules: dict[str, str] | None = None,
                  mask_key_file: str | Path | None = None,
-                 max_buffer_rows: int = 1_000_000) -> None:
+                 max_buffer_rows: int = 1_000_000, sync_ms: float | None = 100.0) -> None:
         if partition not in ("hour", "day"):
             raise MlbpError("unknown prediction log partition", key="monitor.prediction_log.partition",
                             expected="hour | day", got=partition)
@@ -71,8 +77,21 @@ class PredictionLog:
         self._write_lock = threading.Lock()  # one flush at a time (background thread or close)
         self.written = {"predictions": 0, "feedback": 0}
         self.dropped = 0
+        self.sync_seconds = float(sync_ms) / 1000.0 if sync_ms else 0.0
+        self.journal: Journal | None = None
+        self.recovered = {"predictions": 0, "feedback": 0, "torn_lines": 0}
+        if self.sync_seconds:
+            if self.sync_seconds > 10:
+                raise MlbpError("sync_ms is in milliseconds", key="monitor.prediction_log.sync_ms",
+                                expected="e.g. 100 (0 turns the journal off)", got=sync_ms)
+            self.journal = Journal(self.root / "_wal", self._prepare)
+            self._recover()
         self._thread = threading.Thread(target=self._loop, name="mlbp-prediction-log", daemon=True)
         self._thread.start()
+        self._syncer: threading.Thread | None = None
+        if self.journal is not None:
+            self._syncer = threading.Thread(target=self._sync_loop, name="mlbp-prediction-journal", daemon=True)
+            self._syncer.start()
 
     # -- the sink protocol the server calls -------------------------------------------------
     def write(self, records: list[dict[str, Any]]) -> None:
@@ -91,13 +110,20 @@ class PredictionLog:
         self._queue("feedback", records)
 
     def flush(self) -> None:
-        """Write everything buffered so far (called by the background thread and by close)."""
+        """Write everything buffered so far (called by the background thread and by close). The
+        journal segment holding exactly these records is removed once the Parquet files are durable;
+        if writing fails it stays, and the next start recovers it."""
         with self._write_lock:
             with self._lock:
                 batches = {k: v for k, v in self._buffers.items() if v}
                 self._buffers = {"predictions": [], "feedback": []}
+                sealed = self.journal.rotate() if self.journal is not None and batches else None
+            if sealed is not None and self.journal is not None:
+                self.journal.finish(sealed)
             for kind, records in batches.items():
-                self._write_parquet(kind, records)
+                self._write_parquet(kind, records, tag=sealed.name if sealed is not None else None)
+            if sealed is not None:
+                sealed.remove()
 
     def close(self) -> None:
         """Stop the background thread and flush what is left; safe to call twice."""
@@ -106,7 +132,11 @@ class PredictionLog:
         self._closed = True
         self._wake.set()
         self._thread.join(timeout=30)
+        if self._syncer is not None:
+            self._syncer.join(timeout=30)
         self.flush()
+        if self.journal is not None:
+            self.journal.close()
 
     def __enter__(self) -> PredictionLog:
         return self
@@ -119,6 +149,8 @@ class PredictionLog:
         if self._closed:
             raise MlbpError("prediction log is closed", reason=Reason.CONFIG, key="monitor.prediction_log",
                             fix="write before close(); the server closes the log on shutdown")
+        now = time.time()  # stamped now, so a record recovered from the journal lands where it would have
+        records = [r if r.get("time") is not None else {**r, "time": now} for r in records]
         with self._lock:
             buf = self._buffers[kind]
             if len(buf) + len(records) > self.max_buffer_rows:  # disk stalled: keep serving, count the loss
@@ -126,6 +158,8 @@ class PredictionLog:
                 log.warning("prediction log buffer full (%d rows); dropped %d records", len(buf), len(records))
                 return
             buf.extend(records)
+            if self.journal is not None:
+                self.journal.append(kind, records)
             full = len(buf) >= self.flush_rows
         if full:
             self._wake.set()
@@ -138,6 +172,35 @@ class PredictionLog:
                 self.flush()
             except Exception:  # a bad batch must not kill the logger; it is reported, the server keeps going
                 log.exception("prediction log flush failed")
+
+    def _sync_loop(self) -> None:
+        """fsync the journal twice per sync interval: a record waits at most one interval."""
+        assert self.journal is not None
+        while not self._closed:
+            time.sleep(self.sync_seconds / 2)
+            try:
+                self.journal.sync()
+            except Exception:  # noqa: BLE001 - reported; Parquet flushes still run
+                log.exception("prediction journal sync failed")
+
+    def _prepare(self, kind: str, record: dict[str, Any]) -> dict[str, Any]:
+        """A record as the journal may hold it: inputs masked, denied columns dropped."""
+        if kind != "predictions":
+            return record
+        return {**record, "inputs": self.masker(record.get("inputs") or {}), "_masked": True}
+
+    def _recover(self) -> None:
+        """Write what a killed log left in its journal to Parquet (see mlbp.monitor.journal)."""
+        for segment, records, torn in orphans(self.root / "_wal"):
+            for kind, rows in records.items():
+                if rows:
+                    self._write_parquet(kind, rows, tag=segment.name, count=False)
+                    self.recovered[kind] += len(rows)
+            self.recovered["torn_lines"] += torn
+            segment.remove()
+        if any(self.recovered.values()):
+            log.warning("prediction log recovered %s from an unfinished journal in %s", self.recovered,
+                        self.root / "_wal")
 
     def _columns(self, kind: str, records: list[dict[str, Any]]) -> dict[str, list[Any]]:
         """Records -> columns (inputs/outputs flattened to in.<col>/out.<col>), masked; built column-wise
@@ -156,9 +219,11 @@ class PredictionLog:
             cols["shadow"] = [bool(v) for v in cols["shadow"]]
         for i, r in enumerate(records):
             if kind == "predictions":
-                flat = [("in.", self.masker(r.get("inputs") or {})), ("out.", r.get("outputs") or {})]
+                inputs = r.get("inputs") or {}
+                flat = [("in.", inputs if r.get("_masked") else self.masker(inputs)), ("out.", r.get("outputs") or {})]
             else:  # extra scalar fields the server adds (model, version, variant) are kept as they are
-                flat = [("", {k: v for k, v in r.items() if k not in cols and not isinstance(v, dict | list)})]
+                flat = [("", {k: v for k, v in r.items()
+                              if k not in cols and k != "_masked" and not isinstance(v, dict | list)})]
             for prefix, values in flat:
                 for k, v in values.items():
                     name = prefix + k
@@ -168,13 +233,18 @@ class PredictionLog:
                     col[i] = v
         return cols
 
-    def _write_parquet(self, kind: str, records: list[dict[str, Any]]) -> None:
+    def _write_parquet(self, kind: str, records: list[dict[str, Any]], tag: str | None = None,
+                       count: bool = True) -> None:
+        """Write records as Parquet parts. `tag` (a journal segment): the parts are named after it,
+        so writing the same segment again replaces them, and each is fsynced before its name
+        appears (the segment is deleted only after that)."""
         import pyarrow.parquet as pq
 
         step = 3600 if self.partition == "hour" else 86400
         by_model: dict[Any, list[dict[str, Any]]] = {}
         for r in records:  # each model's columns on their own: one model's `age` never meets another's `Age`
             by_model.setdefault(r.get("model") if kind == "predictions" else None, []).append(r)
+        k = 0
         for model, group in by_model.items():
             cols = self._columns(kind, group)
             buckets = [int(t // step) for t in cols["time"]]
@@ -183,11 +253,19 @@ class PredictionLog:
                 part = cols if len(idx) == len(buckets) else {k: [v[i] for i in idx] for k, v in cols.items()}
                 folder = partition_folder(self.root / kind, model, bucket * step, self.partition)
                 folder.mkdir(parents=True, exist_ok=True)
-                name = f"part-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:12]}.parquet"
+                name = (f"part-{tag}-{k:04d}.parquet" if tag else
+                        f"part-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:12]}.parquet")
+                k += 1
                 tmp = folder / f".{name}.tmp"
                 pq.write_table(_table(part), tmp)
+                if tag:
+                    with open(tmp, "rb") as fh:
+                        os.fsync(fh.fileno())
                 tmp.rename(folder / name)  # readers never see a half-written file
-        self.written[kind] += len(records)
+                if tag:
+                    fsync_dir(folder)
+        if count:
+            self.written[kind] += len(records)
 
 
 def model_folder(root: Path, model: str) -> Path:

@@ -44,9 +44,9 @@ def test_write_does_not_wait_for_a_slow_disk(tmp_path):
     gate = threading.Event()
     original = log._write_parquet
 
-    def slow(kind, records):
+    def slow(kind, records, **kw):
         gate.wait(5)
-        original(kind, records)
+        original(kind, records, **kw)
 
     log._write_parquet = slow
     log.write([rec(0, T0)])
