@@ -7,7 +7,8 @@
     mlbp registry rollback <alias>             move the alias back to its previous holder
     mlbp registry history                      every alias move, in order
     mlbp registry diff <a> <b>                 metrics, scorecard, data, config, library deltas
-    mlbp registry verify                       audit chain, alias history and bundle hashes
+    mlbp registry verify                       audit chain, alias history, bundle pins, orphaned folders
+    mlbp registry gc                           remove orphaned folders and abandoned temp folders
     mlbp registry card <version>               write the model card (Markdown + HTML)
     mlbp registry audit                        the audit trail
     mlbp registry archive <version>            retire a version no alias points at
@@ -223,6 +224,22 @@ def verify(cfg: DictConfig, args: list[str]) -> int:
     for p in problems:
         c.print(f"  - {p}", markup=False)
     return 2
+
+
+def gc(cfg: DictConfig, args: list[str]) -> int:
+    """Remove what killed processes left: registry folders no version owns (audited), and the
+    artifact store's temp folders whose writer is gone."""
+    from mlbp.engine.store import ArtifactStore
+    from mlbp.registry.orphans import collect
+
+    removed = collect(registry_from(cfg), _actor(cfg))
+    temps = ArtifactStore(str(cfg.paths.store)).remove_stale_temps()
+    c = _console()
+    c.print(f"removed {len(removed)} orphaned registry folder{'s' if len(removed) != 1 else ''}"
+            f" and {len(temps)} abandoned temp folder{'s' if len(temps) != 1 else ''}", highlight=False)
+    for p in removed:
+        c.print(f"  - {p}", markup=False, highlight=False)
+    return 0
 
 
 def card(cfg: DictConfig, args: list[str]) -> int:

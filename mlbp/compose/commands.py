@@ -49,6 +49,8 @@ COMMANDS: list[Command] = [
     Command(("registry", "history"), "mlbp.compose.cmd_registry:history", summary="every alias move"),
     Command(("registry", "diff"), "mlbp.compose.cmd_registry:diff", ("a", "b"), "what changed between two versions"),
     Command(("registry", "verify"), "mlbp.compose.cmd_registry:verify", summary="detect tampering"),
+    Command(("registry", "gc"), "mlbp.compose.cmd_registry:gc",
+            summary="remove folders killed registers and stages left behind"),
     Command(("registry", "card"), "mlbp.compose.cmd_registry:card", ("version",), "write a model card"),
     Command(("registry", "audit"), "mlbp.compose.cmd_registry:audit", summary="the audit trail"),
     Command(("registry", "archive"), "mlbp.compose.cmd_registry:archive", ("version",), "retire a version"),

@@ -35,6 +35,16 @@ def hash_dir(path: Path) -> str:
     return h.hexdigest()
 
 
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: running
+        return True
+    return True
+
+
 def hash_file(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -61,10 +71,37 @@ class ArtifactStore:
             (self.root / d).mkdir(parents=True, exist_ok=True)
 
     def new_temp(self) -> Path:
+        """A folder for a stage to write into, named after this process (`<pid>-<id>`), so a
+        folder whose writer was killed can be told from one still being written."""
         self._dirs()
-        path = self.root / "tmp" / uuid.uuid4().hex
+        path = self.root / "tmp" / f"{os.getpid()}-{uuid.uuid4().hex}"
         path.mkdir()
         return path
+
+    def stale_temps(self, legacy_age_seconds: float = 86_400) -> list[Path]:
+        """Temp folders whose writer is gone (its pid is not running; folders from before pids
+        were in the name: older than `legacy_age_seconds`)."""
+        import time
+
+        tmp = self.root / "tmp"
+        if not tmp.is_dir():
+            return []
+        stale = []
+        for p in sorted(tmp.iterdir()):
+            pid, _, rest = p.name.partition("-")
+            if rest and pid.isdigit():
+                if not _running(int(pid)):
+                    stale.append(p)
+            elif time.time() - p.stat().st_mtime > legacy_age_seconds:
+                stale.append(p)
+        return stale
+
+    def remove_stale_temps(self) -> list[str]:
+        removed = []
+        for p in self.stale_temps():
+            shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+            removed.append(p.name)
+        return removed
 
     def put_dir(self, temp: Path) -> str:
         """Move a finished temp folder into objects/ under its hash; returns the hash."""

@@ -18,6 +18,7 @@ from mlbp.deploy.rest.app import Server
 from mlbp.deploy.rest.options import serving_options
 from mlbp.deploy.rest.variants import Source, Variants
 from mlbp.deploy.runtime.signature import UNKNOWN_ALIASES
+from mlbp.engine.children import arm
 from mlbp.engine.errors import MlbpError
 
 
@@ -61,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--options", help="serving options as JSON (deploy.rest's ServingOptions), over the flags")
     p.add_argument("--prediction-log", help="log every prediction as partitioned Parquet under this folder")
     a = p.parse_args(argv)
+    arm()  # started by a pipeline's serve_check: do not outlive it
     logging.basicConfig(level=logging.WARNING)
     try:
         options = serving_options({"micro_batch": a.micro_batch, "fast_path": not a.no_fast_path,

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from typing import ClassVar
 
+from mlbp.engine.children import child_env
 from mlbp.engine.errors import MlbpError, Reason
 from mlbp.engine.stage import Stage, StageContext
 from mlbp.io import write_json
@@ -25,7 +26,7 @@ class GoldenCheck(Stage):
 
     def run(self, ctx: StageContext) -> None:
         proc = subprocess.run([sys.executable, "-m", "mlbp.deploy.smoke.golden_process", str(ctx.input("bundle"))],
-                              capture_output=True, text=True, timeout=self.timeout_seconds)
+                              capture_output=True, text=True, timeout=self.timeout_seconds, env=child_env())
         lines = proc.stdout.strip().splitlines()
         verdict = json.loads(lines[-1]) if lines else {"ok": False, "problems": [proc.stderr[-2000:]]}
         write_json(verdict, ctx.output("golden_check"), "golden_check.json")

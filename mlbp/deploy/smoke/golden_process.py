@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import sys
 
+from mlbp.engine.children import arm
+
 
 def check(bundle: str) -> dict:
     import numpy as np
@@ -34,6 +36,7 @@ def check(bundle: str) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     args = argv if argv is not None else sys.argv[1:]
+    arm()  # started by the pipeline's golden_check: do not outlive it
     if len(args) != 1:
         print("usage: python -m mlbp.deploy.smoke.golden_process BUNDLE", file=sys.stderr)
         return 2

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any, ClassVar
 
+from mlbp.engine.children import child_env
 from mlbp.engine.errors import MlbpError, Reason
 from mlbp.engine.stage import Stage, StageContext
 from mlbp.io import write_json
@@ -165,7 +166,7 @@ def check_server(bundle: Path, ready_timeout: float = 60.0, options: Any = None,
         with open(log_path, "w") as log:
             proc = subprocess.Popen([sys.executable, "-m", "mlbp.deploy.rest.launch", *launch_args(bundle, options),
                                      "--port", "0", "--port-file", str(port_file)], stdout=log, stderr=log,
-                                    env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                                    env=child_env({**os.environ, "PYTHONUNBUFFERED": "1"}))
         try:
             t0 = time.perf_counter()
             base = _wait_ready(proc, port_file, ready_timeout, log_path)
