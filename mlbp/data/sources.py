@@ -33,13 +33,17 @@ def dates_or_text(s: pd.Series) -> pd.Series:
 
 
 class CsvSource:
-    """A CSV file. `parse_dates` lists timestamp columns; other options go to pandas.read_csv.
+    """A CSV (or other delimited) file, read through mlbp.io.text_table: the encoding and, when
+    `delimiter` is null, the delimiter are sniffed; `parse_dates` lists timestamp columns; other
+    options go to pandas.read_csv, which types the columns.
 
-    Lines whose field count differs from the header's are not parsed and not dropped: they are
-    kept in `self.rejected` (line number, text, reason) for the validate stage to quarantine."""
+    Lines that cannot be split into the header's columns are not parsed and not dropped: they are
+    kept in `self.rejected` (physical line number, text, reason) for the validate stage to
+    quarantine. No other row moves: a quoted field over several lines or a blank line before a
+    ragged one changes nothing."""
 
-    def __init__(self, name: str, path: str, delimiter: str = ",", parse_dates: list[str] | None = None,
-                 options: dict[str, Any] | None = None, encoding: str = "utf-8") -> None:
+    def __init__(self, name: str, path: str, delimiter: str | None = ",", parse_dates: list[str] | None = None,
+                 options: dict[str, Any] | None = None, encoding: str | None = None) -> None:
         self.name = name
         self.path = path
         self.delimiter = delimiter
@@ -47,139 +51,51 @@ class CsvSource:
         self.options = options or {}
         self.encoding = encoding
         self.rejected: pd.DataFrame | None = None
-        self._arrow_rows = 0
 
     def read(self) -> pd.DataFrame:
+        import pandas as pd
 
-        path = _existing(self.path, self.name)
-        if path.is_dir():
-            raise MlbpError(f"source '{self.name}': {path} is a folder, not a CSV file", reason=Reason.SOURCE,
-                            key="data.source.path", fix="point at a file, or use data=parquet for a folder")
-        if path.stat().st_size == 0:
-            raise MlbpError(f"source '{self.name}': file {path} is empty", reason=Reason.SOURCE,
-                            key="data.source.path", expected="a CSV with a header row", got="0 bytes")
-        header, bad = self._scan(path)
-        df = self._read(path, bad)
-        if self._arrow_rows and len(df) != self._arrow_rows:  # the parsers disagree: the scan decides
-            header, bad = self._scan_lines(path)
-            df = self._read(path, bad)
-        self.rejected = bad
+        from mlbp.io.text_table import TextTable
+
+        text = TextTable(_existing(self.path, self.name), what=f"source '{self.name}' file", key="data.source.path",
+                         delimiter=self.delimiter, encoding=self.encoding,
+                         keys={"delimiter": "data.source.delimiter", "encoding": "data.source.encoding"})
+        good = text.read_all(nulls=False)
+        self.rejected = pd.DataFrame({"line": pd.array([r.line for r in text.rejected], dtype="int64"),
+                                      "text": pd.array([r.text for r in text.rejected], dtype="str"),
+                                      "reason": pd.array([r.reason for r in text.rejected], dtype="str")})
+        df = self._typed(text, good)
         for col in self.parse_dates:
             if col not in df.columns:
-                raise MlbpError(f"source '{self.name}': date column '{col}' not in {path}",
+                raise MlbpError(f"source '{self.name}': date column '{col}' not in {self.path}",
                                 reason=Reason.SOURCE, key="data.source.parse_dates",
                                 expected=list(df.columns), got=col)
             df[col] = dates_or_text(df[col])
         return df
 
-    def _read(self, path: Path, bad: pd.DataFrame) -> pd.DataFrame:
+    def _typed(self, text: Any, good: Any) -> pd.DataFrame:
+        """pandas types the well-formed rows (its inference, and the user's read_csv options):
+        from the file itself when nothing was rejected and pandas finds the same rows, else from
+        the rows Arrow kept, written back as CSV, so no rejected line can shift another."""
+        import io
+
         import pandas as pd
-
-        try:
-            return pd.read_csv(path, sep=self.delimiter, skiprows=[line - 1 for line in bad["line"]],
-                               encoding=self.encoding, **self.options)
-        except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-            raise MlbpError(f"source '{self.name}': cannot parse {path}: {exc}", reason=Reason.SOURCE,
-                            key="data.source", fix="check the delimiter, quoting and encoding") from exc
-
-    def _scan(self, path: Path) -> tuple[list[str], pd.DataFrame]:
-        """The header, and every line with the wrong field count (empty when Arrow's parser finds
-        every row the header's width; otherwise the exact line numbers from the csv module)."""
-        import pandas as pd
-
-        header, one_line = self._header(path)
-        self._arrow_rows = self._arrow_rows_if_clean(path, len(header)) if one_line else 0
-        if self._arrow_rows:
-            return header, pd.DataFrame({"line": pd.array([], dtype="int64"), "text": pd.array([], dtype="str"),
-                                         "reason": pd.array([], dtype="str")})
-        return self._scan_lines(path)
-
-    def _header(self, path: Path) -> tuple[list[str], bool]:
-        """The header row, checked, and whether it is one physical line."""
-        import csv
-
-        try:
-            with path.open(newline="", encoding=self.encoding) as f:
-                reader = csv.reader(f, delimiter=self.delimiter)
-                header = next(reader, None)
-                one_line = reader.line_num == 1
-        except (UnicodeDecodeError, csv.Error):
-            return [], False  # the line scan reports it, with its line
-        if not header or all(not h.strip() for h in header):
-            raise MlbpError(f"source '{self.name}': {path} has no header row", reason=Reason.SOURCE,
-                            key="data.source.path", expected="a header row naming the columns", got="nothing")
-        self._check_delimiter(path, header)
-        return header, one_line
-
-    def _arrow_rows_if_clean(self, path: Path, width: int) -> int:
-        """The row count when Arrow's C++ parser reads at least one row and every row has `width`
-        fields: then the line-by-line scan (seconds for a million rows) has nothing to find. 0 for
-        anything else (a ragged row, a parse error, another encoding): the scan decides."""
-        import pyarrow as pa
         import pyarrow.csv as pc
 
-        if self.encoding.lower().replace("_", "-") not in ("utf-8", "utf8") or len(self.delimiter) != 1:
-            return 0
-        ragged: list[int] = []
-
-        def count(row: Any) -> str:
-            ragged.append(1)
-            return "skip"
-
-        names = [f"c{i}" for i in range(width)]
+        kw = {"sep": text.delimiter, **self.options}
         try:
-            table = pc.read_csv(path, read_options=pc.ReadOptions(column_names=names, skip_rows=1),
-                                parse_options=pc.ParseOptions(delimiter=self.delimiter, invalid_row_handler=count),
-                                convert_options=pc.ConvertOptions(include_columns=names[:1],
-                                                                  column_types={names[0]: pa.string()}))
-        except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError):
-            return 0
-        return 0 if ragged else table.num_rows
-
-    def _scan_lines(self, path: Path) -> tuple[list[str], pd.DataFrame]:
-        """One pass with the csv module: the header, and every line with the wrong field count."""
-        import csv
-
-        import pandas as pd
-
-        lines, texts, reasons = [], [], []
-        try:
-            with path.open(newline="", encoding=self.encoding) as f:
-                reader = csv.reader(f, delimiter=self.delimiter)
-                header = next(reader, None)
-                if not header or all(not h.strip() for h in header):
-                    raise MlbpError(f"source '{self.name}': {path} has no header row", reason=Reason.SOURCE,
-                                    key="data.source.path", expected="a header row naming the columns", got="nothing")
-                self._check_delimiter(path, header)
-                width, prev = len(header), reader.line_num
-                for fields in reader:
-                    if fields and len(fields) != width:
-                        lines.append(prev + 1)
-                        texts.append(self.delimiter.join(fields))
-                        reasons.append(f"expected {width} fields, got {len(fields)}")
-                    prev = reader.line_num
-        except UnicodeDecodeError as exc:
-            raise MlbpError(f"source '{self.name}': {path} is not {self.encoding} text: {exc}", reason=Reason.SOURCE,
-                            key="data.source.encoding", fix="set data.source.encoding (e.g. latin-1)") from exc
-        except csv.Error as exc:
-            raise MlbpError(f"source '{self.name}': cannot parse {path}: {exc}", reason=Reason.SOURCE,
-                            key="data.source", fix="check the quoting and delimiter") from exc
-        if not lines and prev <= 1:
-            raise MlbpError(f"source '{self.name}': {path} has a header but no rows", reason=Reason.SOURCE,
-                            key="data.source.path", expected="at least one data row", got="0 rows")
-        return header, pd.DataFrame({"line": pd.array(lines, dtype="int64"), "text": pd.array(texts, dtype="str"),
-                                     "reason": pd.array(reasons, dtype="str")})
-
-    def _check_delimiter(self, path: Path, header: list[str]) -> None:
-        if len(header) > 1:
-            return
-        for other in (",", ";", "\t", "|"):
-            if other != self.delimiter and other in header[0]:
-                shown = "\\t" if other == "\t" else other
-                raise MlbpError(f"source '{self.name}': the header of {path} is one column {header[0][:60]!r}; "
-                                f"it looks delimited by {shown!r}", reason=Reason.SOURCE, key="data.source.delimiter",
-                                expected=repr(shown), got=repr(self.delimiter),
-                                fix=f"set data.source.delimiter='{shown}'")
+            if not text.rejected:
+                df = pd.read_csv(text.path, encoding=text.encoding, compression=text.compression, **kw)
+                if len(df) == good.num_rows or "nrows" in self.options:
+                    return df
+            buf = io.BytesIO()
+            pc.write_csv(good, buf, write_options=pc.WriteOptions(delimiter=text.delimiter))
+            buf.seek(0)
+            return pd.read_csv(buf, **kw)
+        except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+            raise MlbpError(f"source '{self.name}': cannot parse {self.path}: {str(exc).splitlines()[0]}",
+                            reason=Reason.SOURCE, key="data.source",
+                            fix="check data.source.options (passed to pandas.read_csv)") from None
 
     def describe(self) -> dict[str, Any]:
         return {"kind": "csv", "name": self.name, "path": self.path, "delimiter": self.delimiter}

@@ -16,25 +16,28 @@ from mlbp.data.sources import CsvSource, utc_times
 from mlbp.engine.errors import MlbpError
 
 
-@pytest.mark.parametrize("body", [
-    'id,note,amount\n1,"two\nlines",2.5\n2,plain,3.5\n4,y,4.0\n',  # (with a ragged row after it: issue 34)
-    'id,note,amount\n1,"a, quoted",2.5\n2,x\n3,"say ""hi""",1.0\n',
-    'id,note,amount\n1,a,2.5\n2,b,3.5\n',
+@pytest.mark.parametrize(("body", "ids", "lines"), [
+    # a quoted field over two lines, then a ragged row: the ragged row is line 5 (issue 34: it used
+    # to shift the skipped line, so a good row vanished and the bad one was read)
+    ('id,note,amount\n1,"two\nlines",2.5\n2,plain,3.5\n3,ragged\n4,y,4.0\n', [1, 2, 4], [5]),
+    ('id,note,amount\n1,"a, quoted",2.5\n2,x\n3,"say ""hi""",1.0\n', [1, 3], [3]),
+    ('id,note,amount\n1,a,2.5\n\n2,b\n3,c,3.5\n', [1, 3], [4]),
+    ('id,note,amount\n1,a,2.5\n2,b,3.5\n', [1, 2], []),
 ])
-def test_csv_rows_and_rejected_lines_match_the_line_scan(tmp_path, body):
+def test_csv_rows_and_rejected_lines_are_where_they_are_in_the_file(tmp_path, body, ids, lines):
     p = tmp_path / "t.csv"
     p.write_text(body)
-    fast = CsvSource("t", str(p))
-    df = fast.read()
-    exact = CsvSource("t", str(p))
-    _, bad = exact._scan_lines(p)
-    assert fast.rejected["line"].tolist() == bad["line"].tolist()
-    assert fast.rejected["text"].tolist() == bad["text"].tolist()
-    assert len(df) + len(bad) == body.count("\n") - 1 - sum(f.count("\n") for f in body.split('"')[1::2])
+    src = CsvSource("t", str(p))
+    df = src.read()
+    assert df["id"].tolist() == ids and src.rejected["line"].tolist() == lines
+    physical = body.splitlines()
+    assert all(physical[line - 1].startswith(text.split("\n")[0])
+               for line, text in zip(src.rejected["line"], src.rejected["text"], strict=True))
 
 
-def test_csv_falls_back_to_the_line_scan_when_the_parsers_disagree(tmp_path):
-    """pandas' `nrows` option reads fewer rows than Arrow counts: the counts differ, the scan decides."""
+def test_pandas_options_still_apply(tmp_path):
+    """`nrows` reads fewer rows than the file holds; `comment` lines are not rows (Arrow keeps a
+    comment line as a rejected line, with its line number)."""
     p = tmp_path / "t.csv"
     p.write_text("id,amount\n1,2.5\n2,3.5\n3,1.0\n")
     src = CsvSource("t", str(p), options={"nrows": 2})
@@ -42,15 +45,15 @@ def test_csv_falls_back_to_the_line_scan_when_the_parsers_disagree(tmp_path):
     commented = tmp_path / "c.csv"
     commented.write_text("id,amount\n1,2.5\n# a note\n2,3.5\n")
     src = CsvSource("c", str(commented), options={"comment": "#"})
-    _, bad = src._scan_lines(commented)
-    assert src.read()["id"].tolist() == [1, 2] and src.rejected["line"].tolist() == bad["line"].tolist() == [3]
+    assert src.read()["id"].tolist() == [1, 2] and src.rejected["line"].tolist() == [3]
 
 
-def test_csv_in_another_encoding_is_read_by_the_scan(tmp_path):
+def test_csv_in_another_encoding_is_named_then_read(tmp_path):
     p = tmp_path / "t.csv"
     p.write_bytes("id,city\n1,Köln\n2,Zürich,extra\n".encode("latin-1"))
-    with pytest.raises(MlbpError, match="not utf-8"):
+    with pytest.raises(MlbpError, match="line 2 is not UTF-8") as err:
         CsvSource("t", str(p)).read()
+    assert err.value.key == "data.source.encoding"
     src = CsvSource("t", str(p), encoding="latin-1")
     assert src.read()["city"].tolist() == ["Köln"] and src.rejected["line"].tolist() == [3]
 
