@@ -2,7 +2,8 @@
 to quarantine with their reason; rows scored + rows quarantined = rows in.
 
 Output (a folder): `scores/part-*.parquet` (row key, outputs, model, model_version, scored_at),
-`quarantine/part-*.parquet` (the input row + `reason`), `batch.json` (counts). Parts are named by
+`quarantine/part-*.parquet` (the input row + `reason`), `unparsed.parquet` (lines of a text input
+that could not be split into columns: line number, text, reason), `batch.json` (counts). Parts are named by
 chunk (and batch within a Parquet chunk, `part-NNNNNN-KKKK`) in input order, so the local engine
 (threads or processes) and the Dask engine write the same files with the same rows; see
 batch_plan for who reads what.
@@ -243,6 +244,9 @@ def score_dataset(bundle: str | Path, source: str | Path, out: str | Path, *, en
         if own is not None:
             _close_dask(own, scheduler)
     totals = {k: sum(r[k] for r in results) for k in ("rows_in", "rows_scored", "rows_quarantined")}
+    unparsed = _write_unparsed(dataset, out, governed, policy)
+    totals["rows_in"] += unparsed
+    totals["rows_quarantined"] += unparsed
     summary = {**totals, "chunks": sum(r["parts"] for r in results), "engine": engine, "seconds": round(secs, 3),
                "backend": backend if engine == "local" else None, "trees": trees,
                "n_jobs": n_jobs if engine == "local" else None, "chunk_rows": chunk_rows,
@@ -253,7 +257,7 @@ def score_dataset(bundle: str | Path, source: str | Path, out: str | Path, *, en
                "reconciled": totals["rows_in"] == totals["rows_scored"] + totals["rows_quarantined"],
                "scored_at": None if scored_at is None else scored_at.isoformat(), "source": str(source),
                "bundle": str(bundle),
-               "team": team or None, "governed_columns": governed}
+               "team": team or None, "governed_columns": governed, "rows_unparsed": unparsed}
     if trees == "cached" and predictor == "lightgbm-booster":
         summary["hint"] = ("deploy.batch.trees=compiled compiles this model's trees once (seconds, then cached); "
                            "later runs of any size use them")
@@ -269,6 +273,31 @@ def score_dataset(bundle: str | Path, source: str | Path, out: str | Path, *, en
                         expected=f"{totals['rows_in']} = scored + quarantined",
                         got=f"{totals['rows_scored']} + {totals['rows_quarantined']}")
     return summary
+
+
+def _write_unparsed(dataset: Any, out: Path, governed: dict[str, str], policy: Any) -> int:
+    """Lines of a text input that could not be split into columns -> `unparsed.parquet` (line,
+    text, reason), counted as quarantined. A team that may not see some column gets each line's
+    text as a keyed hash: which field of a broken line holds what cannot be known."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from mlbp.governance.policy import mask_value
+
+    rejected = getattr(dataset, "rejected", None) or []
+    target = out / "unparsed.parquet"
+    target.unlink(missing_ok=True)
+    if not rejected:
+        return 0
+    texts = [r.text for r in rejected]
+    if governed:
+        key = policy.secret()
+        texts = [mask_value(t, key) for t in texts]
+    table = pa.table({"line": pa.array([r.line for r in rejected], pa.int64()),
+                      "text": pa.array(texts, pa.string()),
+                      "reason": pa.array([f"unparseable: {r.reason}" for r in rejected], pa.string())})
+    pq.write_table(table, target, compression="zstd")
+    return len(rejected)
 
 
 def _run_local(args: tuple, kw: dict, batches: Any, n_jobs: int, backend: str) -> list[dict[str, int]]:

@@ -9,10 +9,11 @@ from typing import Any
 
 from mlbp.engine.errors import MlbpError, Reason
 
+__all__ = ["TextInput", "open_dataset"]
+
 
 def open_dataset(spec: str | Path, lake: str | Path | None = None, dictionary_columns: Any = ()) -> Any:
     """`dictionary_columns`: Parquet string columns to read as dictionary arrays (no string per row)."""
-    import pyarrow as pa
     import pyarrow.dataset as ds
 
     parquet = ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(dictionary_columns=list(dictionary_columns)))
@@ -36,13 +37,37 @@ def open_dataset(spec: str | Path, lake: str | Path | None = None, dictionary_co
                         expected="a .csv or .parquet file, a Parquet folder, or lake:<dataset>", got=text)
     if path.is_dir():
         return ds.dataset(path, format=parquet, partitioning="hive")
-    if path.suffix.lower() in (".csv", ".txt"):
-        # every column as text: a malformed number becomes a quarantined row, not a crashed read
-        names = ds.dataset(path, format="csv").schema.names
-        opts = ds.CsvFileFormat(convert_options=__import__("pyarrow.csv", fromlist=["ConvertOptions"]).ConvertOptions(
-            column_types={n: pa.string() for n in names}, strings_can_be_null=True))
-        return ds.dataset(path, format=opts)
     if path.suffix.lower() in (".parquet", ".pq"):
         return ds.dataset(path, format=parquet)
+    if path.suffix.lower() in TEXT_SUFFIXES or "".join(path.suffixes[-2:]).lower() in (".csv.gz", ".tsv.gz"):
+        return TextInput(path)
     raise MlbpError(f"cannot read {path}", reason=Reason.SOURCE, key="score.input",
-                    expected=".csv, .parquet, a Parquet folder or lake:<dataset>", got=path.suffix)
+                    expected=".csv (.tsv, .txt, .gz), .parquet, a Parquet folder or lake:<dataset>", got=path.suffix)
+
+
+TEXT_SUFFIXES = (".csv", ".tsv", ".txt", ".psv")
+
+
+class TextInput:
+    """A delimited text file as the scorer reads it, through mlbp.io.text_table (the layer ingest
+    uses): sniffed and checked before anything is scored, read by the driver in batches, every
+    column as text (a malformed number is a quarantined row, not a crashed read). A line that
+    cannot be split into the header's columns is kept in `rejected` with its line number."""
+
+    format = None  # not Parquet: the plan reads it here and hands batches to the workers
+
+    def __init__(self, path: Path) -> None:
+        import pyarrow as pa
+
+        from mlbp.io.text_table import TextTable
+
+        self.text = TextTable(path, what="batch input", key="score.input")
+        self.files = [str(path)]
+        self.schema = pa.schema([(n, pa.string()) for n in self.text.header])
+
+    def to_batches(self, batch_size: int = 65_536, **_: Any) -> Any:
+        return self.text.batches(batch_rows=batch_size)
+
+    @property
+    def rejected(self) -> list[Any]:
+        return self.text.rejected
