@@ -46,20 +46,21 @@ class Leaderboard(Callback):
             return
         from rich.console import Console
 
+        from mlbp.compose.say import say
         from mlbp.report.leaderboard import write_leaderboard
 
         sweep_dir = Path(str(config.hydra.sweep.dir))
         objective = self.objective or OmegaConf.select(config, "evaluation.objective", default="total") or "total"
         console = Console(stderr=True)
         if not sweep_dir.is_dir():
-            console.print(f"[yellow]leaderboard[/]: no sweep folder at {sweep_dir}", highlight=False)
+            say("[yellow]leaderboard[/]: no sweep folder at {}", sweep_dir, out=console)
             return
         board = write_leaderboard(sweep_dir, objective=str(objective))
         winner = board.get("winner")
         jobs = len(board["rows"])
         if winner:
-            console.print(f"[bold green]blessed winner[/]: {winner['stack']} ({winner['job']}) "
-                          f"{objective}={winner.get(objective)} — of {jobs} jobs", highlight=False)
+            say("[bold green]blessed winner[/]: {} ({}) {}={} — of {} jobs", winner["stack"], winner["job"],
+                objective, winner.get(objective), jobs, out=console)
         else:
-            console.print(f"[bold red]no blessed winner[/] among {jobs} jobs", highlight=False)
-        console.print(f"leaderboard: {sweep_dir / 'leaderboard.html'}", highlight=False)
+            say("[bold red]no blessed winner[/] among {} jobs", jobs, out=console)
+        say("leaderboard: {}", sweep_dir / "leaderboard.html", out=console)

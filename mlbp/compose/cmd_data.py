@@ -12,6 +12,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from mlbp.compose.allowlist import allowed_prefixes, safe_instantiate
+from mlbp.compose.say import say, show_table
 from mlbp.engine.errors import MlbpError, Reason
 
 
@@ -92,7 +93,7 @@ def _print_frame(df: Any, caption: str) -> None:
         t.add_column(str(c))
     for row in df.itertuples(index=False):
         t.add_row(*["" if v is None else str(v) for v in row])
-    _console().print(t)
+    show_table(t)
 
 
 def catalog_list(cfg: DictConfig, args: list[str]) -> int:
@@ -109,7 +110,7 @@ def catalog_list(cfg: DictConfig, args: list[str]) -> int:
         src = r["source"] or {}
         t.add_row(r["name"], r["owner"] or "", str(src.get("kind", "")), r["latest_snapshot"], str(r["rows"]),
                   time.strftime("%Y-%m-%d %H:%M", time.localtime(r["updated"])))
-    _console().print(t)
+    show_table(t)
     return 0
 
 
@@ -125,10 +126,10 @@ def catalog_show(cfg: DictConfig, args: list[str]) -> int:
         return 0
     snap = entry["snapshot"]
     con = _console()
-    con.print(f"[bold]{entry['name']}[/]  owner={entry['owner']}  snapshot={snap['snapshot']}  rows={snap['rows']}  "
-              f"fingerprint={snap['fingerprint'][:16]}…", highlight=False)
-    con.print(f"source: {json.dumps(entry['source'])}", highlight=False)
-    con.print(f"lake: {snap['path']}", highlight=False)
+    say("[bold]{}[/]  owner={}  snapshot={}  rows={}  fingerprint={}…", entry["name"], entry["owner"],
+        snap["snapshot"], snap["rows"], snap["fingerprint"][:16], out=con)
+    say("source: {}", json.dumps(entry["source"]), out=con)
+    say("lake: {}", snap["path"], out=con)
     t = Table(title="columns")
     for c in ("column", "class", "dtype", "kind", "null_share", "distinct", "min", "p50", "max", "top"):
         t.add_column(c)
@@ -137,13 +138,13 @@ def catalog_show(cfg: DictConfig, args: list[str]) -> int:
         t.add_row(row["column"], classes.get(row["column"], "public"), *[
             "" if row.get(k) is None else (f"{row[k]:.4g}" if isinstance(row[k], float) else str(row[k]))
             for k in ("dtype", "kind", "null_share", "distinct", "min", "p50", "max", "top")])
-    con.print(t)
+    show_table(t)
     lt = Table(title="lineage (runs and models that read it)")
     for c in ("snapshot", "kind", "ref", "team"):
         lt.add_column(c)
     for r in entry["lineage"]:
         lt.add_row(r["snapshot"], r["kind"], r["ref"], r["team"] or "")
-    con.print(lt)
+    show_table(lt)
     return 0
 
 

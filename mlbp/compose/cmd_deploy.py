@@ -10,11 +10,13 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
 from mlbp.compose.allowlist import allowed_prefixes, safe_instantiate
+from mlbp.compose.say import say
 from mlbp.engine.errors import MlbpError
 
 log = logging.getLogger("mlbp")
@@ -95,9 +97,9 @@ def serve(cfg: DictConfig, args: list[str]) -> int:
     server, rest = build_server(cfg)
     console = Console(stderr=True)
     for name, v in server.variants.items.items():
-        console.print(f"[bold]{name}[/]: {v.model.name} v{v.model.version} from {v.source.describe()} "
-                      f"(predicts with {v.model.fast_path})", highlight=False)
-    console.print(f"serving on http://{rest.host}:{rest.port}  (docs: /docs, metrics: /metrics)", highlight=False)
+        say("[bold]{}[/]: {} v{} from {} (predicts with {})", name, v.model.name, v.model.version,
+            v.source.describe(), v.model.fast_path, out=console)
+    say("serving on http://{}:{}  (docs: /docs, metrics: /metrics)", rest.host, rest.port, out=console)
     run_server(server, rest.host, rest.port, rest.graceful_seconds)
     return 0
 
@@ -116,7 +118,6 @@ def _say_progress(logger: str) -> None:
 
 
 def score(cfg: DictConfig, args: list[str]) -> int:
-    from rich.console import Console
 
     from mlbp.compose.cmd_data import team_policy
     from mlbp.compose.cmd_registry import registry_from
@@ -134,10 +135,12 @@ def score(cfg: DictConfig, args: list[str]) -> int:
         bundle, version = row["path"], row["version"]
     summary = score_dataset(bundle, args[0], target.output, **options.kwargs(), lake=str(cfg.paths.lake),
                             version=version, policy=team_policy(cfg), team=str(cfg.team))
-    Console(stderr=True).print(
-        f"scored {summary['rows_scored']:,} rows, quarantined {summary['rows_quarantined']:,} of "
-        f"{summary['rows_in']:,} in {summary['seconds']}s ({summary['rows_per_second']:,} rows/s"
-        f"{', ' + summary['predictor'] if summary.get('predictor') else ''}) -> {target.output}", highlight=False)
+    say("scored {:,} rows, quarantined {:,} of {:,} in {}s ({:,} rows/s{}) -> {}", summary["rows_scored"],
+        summary["rows_quarantined"], summary["rows_in"], summary["seconds"], summary["rows_per_second"],
+        ", " + summary["predictor"] if summary.get("predictor") else "", target.output, err=True)
+    if summary.get("rows_unparsed"):
+        say("{:,} lines could not be split into columns: {}", summary["rows_unparsed"],
+            Path(target.output) / "unparsed.parquet", err=True)
     if summary.get("hint"):
-        Console(stderr=True).print(f"tip: {summary['hint']}", highlight=False)
+        say("tip: {}", summary["hint"], err=True)
     return 0

@@ -31,17 +31,16 @@ def _admin(cfg: DictConfig) -> str:
 
 
 def create(cfg: DictConfig, args: list[str]) -> int:
-    from rich.console import Console
-
     from mlbp.compose.cmd_registry import registry_from
+    from mlbp.compose.say import say
     from mlbp.registry.keys import create_key
 
     actor = _admin(cfg)
     key, row = create_key(registry_from(cfg), args[0], actor)
     # the key goes to stdout alone (to pipe into a secret store); the note to stderr
     print(key)
-    Console(stderr=True).print(f"key {row['prefix']}… for {row['holder']} (shown once; only its hash is stored). "
-                     f"They set MLBP_KEY to it.", highlight=False, markup=False)
+    say("key {}… for {} (shown once; only its hash is stored). They set MLBP_KEY to it.", row["prefix"],
+        row["holder"], err=True)
     return 0
 
 
@@ -59,7 +58,8 @@ def revoke(cfg: DictConfig, args: list[str]) -> int:
 def list_keys(cfg: DictConfig, args: list[str]) -> int:
     from rich.table import Table
 
-    from mlbp.compose.cmd_registry import _console, _when, registry_from
+    from mlbp.compose.cmd_registry import _when, registry_from
+    from mlbp.compose.say import show_table
     from mlbp.registry.keys import list_keys as rows
 
     t = Table(title="keys")
@@ -68,5 +68,5 @@ def list_keys(cfg: DictConfig, args: list[str]) -> int:
     for r in rows(registry_from(cfg)):
         t.add_row(r["holder"], r["prefix"] + "…", _when(r["created"]), r["created_by"], _when(r["revoked"]),
                   r["revoked_by"] or "")
-    _console().print(t)
+    show_table(t)
     return 0

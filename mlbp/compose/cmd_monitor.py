@@ -20,6 +20,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from mlbp.compose.allowlist import allowed_prefixes, safe_instantiate
+from mlbp.compose.say import say
 from mlbp.engine.errors import MlbpError, Reason
 
 log = logging.getLogger("mlbp")
@@ -75,17 +76,17 @@ def monitor(cfg: DictConfig, args: list[str]) -> int:
         window=_plain(m.window), alerts=_plain(m.get("alerts")), registry_factory=lambda: _registry(cfg),
         traffic=traffic, cwd=str(cfg.paths.root))
     w = report["window"]
-    console.print(f"[bold]mlbp monitor[/] {report['model']} v{report['version']}: {w['served_rows']} predictions "
-                  f"{w['start_iso']} → {w['end_iso']}", highlight=False)
+    say("[bold]mlbp monitor[/] {} v{}: {} predictions {} → {}", report["model"], report["version"],
+        w["served_rows"], w["start_iso"], w["end_iso"], out=console)
     for name, res in report["results"].items():
-        console.print(f"  {name:12} {_summary(name, res)}", highlight=False)
+        say("  {:12} {}", name, _summary(name, res), out=console)
     colour = {"critical": "red", "warning": "yellow", "info": "cyan"}
     for a in report["alerts"]:
         dup = " (duplicate, not re-sent)" if a["suppressed"] else ""
-        console.print(f"  [{colour[a['severity']]}]{a['severity']}[/] {a['message']}{dup}", highlight=False)
+        say("  [" + colour.get(a["severity"], "white") + "]{}[/] {}{}", a["severity"], a["message"], dup, out=console)
     for a in report["actions"]:
-        console.print(f"  [bold]action[/] {a}", highlight=False)
-    console.print(f"[bold green]report[/]: {out_dir / REPORT_HTML}", highlight=False)
+        say("  [bold]action[/] {}", a, out=console)
+    say("[bold green]report[/]: {}", out_dir / REPORT_HTML, out=console)
     return exit_code(report)
 
 

@@ -26,6 +26,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from mlbp.compose.allowlist import allowed_prefixes
+from mlbp.compose.say import console, say, show_table
 from mlbp.engine.errors import MlbpError
 
 
@@ -45,13 +46,10 @@ def registry_section(cfg: DictConfig) -> dict[str, Any]:
     return OmegaConf.to_container(section, resolve=True)  # type: ignore[return-value]
 
 
-def _console():
-    """Rich console; when piped (CI logs, grep) wide enough that tables are not truncated."""
-    import sys
-
-    from rich.console import Console
-
-    return Console(width=None if sys.stdout.isatty() else 200)
+def _console():  # noqa: ANN202
+    """A console that prints data as it is (markup off: model names, reasons and table cells may
+    hold brackets); styled lines go through mlbp.compose.say."""
+    return console(markup=False)
 
 
 def _when(t: float | None) -> str:
@@ -103,7 +101,7 @@ def list_models(cfg: DictConfig, args: list[str]) -> int:
             t.add_row(f"v{v['version']}", held, str((v["info"] or {}).get("stack")),
                       f"{sc.get('primary_metric')}={primary:.4f}" if isinstance(primary, float) else "",
                       str(sc.get("blessed")), v["author"] or "", _when(v["created"]), v["status"])
-        _console().print(t)
+        show_table(t)
     return 0
 
 
@@ -114,7 +112,7 @@ def show(cfg: DictConfig, args: list[str]) -> int:
     info = v["info"] or {}
     lineage = info.get("lineage") or {}
     c = _console()
-    c.print(f"[bold]{name} v{v['version']}[/]  status {v['status']}  by {v['author']}  {_when(v['created'])} UTC")
+    say("[bold]{} v{}[/]  status {}  by {}  {} UTC", name, v["version"], v["status"], v["author"], _when(v["created"]))
     c.print(f"bundle {v['bundle_sha']}  at {v['path']}")
     c.print(f"run {lineage.get('run_id')}  manifest {lineage.get('run_manifest')}  "
             f"code {(lineage.get('code') or {}).get('git_commit', 'unknown')}")
@@ -125,8 +123,8 @@ def show(cfg: DictConfig, args: list[str]) -> int:
     for alias in sorted(set(cfg.registry.policy) - {"*"}):
         st = reg.promotion_status(name, v["version"], alias)
         verdict = "[green]ready[/]" if not st["missing"] else f"[red]{len(st['missing'])} missing[/]"
-        c.print(f"promotion to '{alias}': {verdict}; approvals by "
-                f"{', '.join(a['actor'] for a in st['all_approvals']) or 'nobody yet'}")
+        say("promotion to '{}': " + verdict + "; approvals by {}", alias,
+            ", ".join(a["actor"] for a in st["all_approvals"]) or "nobody yet")
         for m in st["missing"]:
             c.print(f"   - {m}", markup=False)
     return 0
@@ -183,7 +181,7 @@ def history(cfg: DictConfig, args: list[str]) -> int:
     for h in registry_from(cfg).history(_model(cfg)):
         t.add_row(_when(h["time"]), h["alias"], h["action"], f"v{h['previous']}" if h["previous"] else "-",
                   f"v{h['version']}", h["actor"], h["reason"] or "")
-    _console().print(t)
+    show_table(t)
     return 0
 
 
@@ -197,7 +195,7 @@ def audit(cfg: DictConfig, args: list[str]) -> int:
         d = r["details"] or {}
         t.add_row(str(r["seq"]), _when(r["time"]), r["kind"], r["subject"], r["actor"], r["reason"] or "",
                   f"{d.get('before')} -> {d.get('after')}")
-    _console().print(t)
+    show_table(t)
     return 0
 
 
@@ -218,9 +216,9 @@ def verify(cfg: DictConfig, args: list[str]) -> int:
     c = _console()
     if not problems:
         n = len(reg.audit.records())
-        c.print(f"[green]intact[/]: {n} audit records chained, alias history replays, every bundle matches its hashes")
+        say("[green]intact[/]: {} audit records chained, alias history replays, every bundle matches its pin", n)
         return 0
-    c.print(f"[bold red]tampering or corruption found[/] ({len(problems)}):")
+    say("[bold red]tampering or corruption found[/] ({}):", len(problems))
     for p in problems:
         c.print(f"  - {p}", markup=False)
     return 2

@@ -14,6 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 from mlbp.compose.build import build_graph
 from mlbp.compose.progress import RichObserver
 from mlbp.compose.redaction import values_of
+from mlbp.compose.say import say
 from mlbp.engine.errors import MlbpError
 from mlbp.engine.runner import Runner
 from mlbp.engine.secrets import redact
@@ -42,7 +43,7 @@ def run(cfg: DictConfig, args: list[str]) -> int:
     runner = None
     try:
         graph = build_graph(cfg)
-        console.print(f"[bold]mlbp[/] {cfg.project}: {len(graph.order)} stages → {run_dir}", highlight=False)
+        say("[bold]mlbp[/] {}: {} stages → {}", cfg.project, len(graph.order), run_dir, out=console)
         runner = Runner(
             graph,
             ArtifactStore(cfg.paths.store),
@@ -57,9 +58,9 @@ def run(cfg: DictConfig, args: list[str]) -> int:
         result |= {"status": "failed", "error": exc.to_dict()}
         report = _failure_report(cfg, run_dir, runner, exc)
         if report is not None:
-            console.print(f"[bold red]report[/]: {report}", highlight=False, markup=True)
+            say("[bold red]report[/]: {}", report, out=console)
         if multirun:
-            console.print(f"[red]job failed[/]: {exc}", highlight=False)
+            say("[red]job failed[/]: {}", exc, out=console)
             write_json_atomic(run_dir / "result.json", redact(result, secrets, by_name=False))
             return 1
         raise
@@ -67,10 +68,10 @@ def run(cfg: DictConfig, args: list[str]) -> int:
         result["seconds"] = round(time.time() - started, 3)
     write_json_atomic(run_dir / "result.json", redact(result, secrets, by_name=False))
     report = run_dir / "report.html"
-    console.print(f"manifest: {run_dir / 'run.json'}", highlight=False)
+    say("manifest: {}", run_dir / "run.json", out=console)
     if report.exists():
-        console.print(f"[bold green]report[/]: {report}", highlight=False)
-    console.print(f"done in {result['seconds']:.1f}s", highlight=False)
+        say("[bold green]report[/]: {}", report, out=console)
+    say("done in {:.1f}s", result["seconds"], out=console)
     return 0
 
 

@@ -106,10 +106,12 @@ def _output_dir() -> str | None:
 def _show_error(exc: BaseException) -> None:
     from rich.console import Console
 
+    from mlbp.compose.say import say_error
+
     console = Console(stderr=True)
     if os.environ.get("MLBP_TRACEBACK") or logging.getLogger().isEnabledFor(logging.DEBUG):
         console.print(traceback.format_exc(), markup=False, highlight=False)
-    console.print(f"[bold red]error[/]: {exc}", markup=True, highlight=False, soft_wrap=True)
+    say_error(exc, out=console)  # the message verbatim: brackets in it are text, never markup
 
 
 def _job_return(cfg: DictConfig, code: int) -> float | int | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.console import Console
 
+from mlbp.compose.say import markup, say
 from mlbp.engine.manifest import StageRecord
 
 ICONS = {"done": "[green]✓[/]", "cached": "[cyan]↺[/]", "failed": "[red]✗[/]"}
@@ -18,7 +19,7 @@ class RichObserver:
 
     def stage_started(self, name: str, index: int, total: int) -> None:
         self._index, self._total = index, total
-        self._status = self.console.status(f"[{index}/{total}] {name} …")
+        self._status = self.console.status(markup("\\[{}/{}] {} …", index, total, name))
         self._status.start()
 
     def stage_finished(self, record: StageRecord) -> None:
@@ -30,8 +31,5 @@ class RichObserver:
         secs = f"{record.seconds:.2f}s" if record.seconds is not None else ""
         note = "cache hit" if record.cache_hit else status
         facts = ", ".join(f"{k}={v}" for k, v in list(record.facts.items())[:4] if not isinstance(v, dict | list))
-        self.console.print(
-            f" {icon} [{self._index}/{self._total}] [bold]{record.name:<10}[/] {note:<9} {secs:>8}  "
-            f"[dim]{facts}[/]",
-            highlight=False,
-        )
+        say(" {} \\[{}/{}] [bold]{:<10}[/] {:<9} {:>8}  [dim]{}[/]", icon, self._index, self._total, record.name,
+            note, secs, facts, out=self.console)  # facts are data: never markup
