@@ -111,12 +111,18 @@ def feedback_import(cfg: DictConfig, args: list[str]) -> int:
     """Append a file of labels/rewards to the feedback log; rows that cannot be used are kept with a reason."""
     import pandas as pd
 
+    from mlbp.data.sources import read_delimited
     from mlbp.monitor.window import read_window
 
     path = Path(args[0])
     if not path.exists():
         raise MlbpError(f"feedback file {path} does not exist", reason=Reason.INPUT, key="file", got=str(path))
-    df = pd.read_parquet(path) if path.suffix in (".parquet", ".pq") else pd.read_csv(path)
+    unparsed = pd.DataFrame()
+    if path.suffix.lower() in (".parquet", ".pq"):
+        df = pd.read_parquet(path)
+    else:  # the layer ingest and score use: a line that cannot be split is kept, with its line number
+        df, lines, _ = read_delimited(path, "feedback file", keys={"path": "file"})
+        unparsed = lines.assign(reason="unparseable: " + lines["reason"])
     if "request_id" not in df.columns or not ({"label", "reward"} & set(df.columns)):
         raise MlbpError(f"feedback file {path} lacks the needed columns", reason=Reason.INPUT, key=str(path),
                         expected="request_id and label and/or reward", got=list(df.columns))
@@ -129,6 +135,8 @@ def feedback_import(cfg: DictConfig, args: list[str]) -> int:
     if "time" not in df.columns:
         df["time"] = time.time()
     good, bad = df[reason == ""], df[reason != ""].assign(reason=reason[reason != ""])
+    if len(unparsed):
+        bad = pd.concat([bad, unparsed], ignore_index=True)
     out_dir = Path(HydraConfig.get().runtime.output_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     if len(bad):
@@ -152,7 +160,7 @@ def feedback_import(cfg: DictConfig, args: list[str]) -> int:
                 traffic.reward(str(variant), float(rewards.loc[rid]))
                 rewarded += 1
         traffic.close()
-    print(f"feedback: {len(df)} rows in = {len(good)} written + {len(bad)} rejected"
+    print(f"feedback: {len(df) + len(unparsed)} rows in = {len(good)} written + {len(bad)} rejected"
           + (f" (kept in {out_dir / 'feedback_rejected.parquet'})" if len(bad) else "")
           + f"; {matched['request_id'].nunique() if len(matched) else 0} match a logged prediction"
           + (f"; {rewarded} rewards sent to the traffic policy" if traffic is not None else ""))

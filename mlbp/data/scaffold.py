@@ -37,15 +37,16 @@ def guess_task(y: pd.Series) -> str:
 
 
 def _source(path: Path, name: str) -> tuple[dict[str, Any], pd.DataFrame]:
-    if path.suffix.lower() in (".csv", ".txt", ".tsv"):
-        delim = "\t" if path.suffix.lower() == ".tsv" else ","
-        src = CsvSource(name, str(path), delimiter=delim)
+    if path.suffix.lower() in (".csv", ".txt", ".tsv", ".psv") or path.name.lower().endswith((".csv.gz", ".tsv.gz")):
+        src = CsvSource(name, str(path), delimiter=None)  # sniffed (and the encoding), then written down
         df = src.read()
         dates = [c for c in df.columns if looks_like_dates(df[c])]
         for c in dates:
             df[c] = utc_times(df[c])
         spec = {"_target_": "mlbp.data.sources.CsvSource", "name": "${data.name}", "path": str(path),
-                "delimiter": delim, "parse_dates": dates}
+                "delimiter": src.sniffed["delimiter"], "parse_dates": dates}
+        if src.sniffed["encoding"] not in ("utf-8", "utf-8-sig"):
+            spec["encoding"] = src.sniffed["encoding"]
         return spec, df
     df = ParquetSource(name, str(path)).read()
     dates = [c for c in df.columns if looks_like_dates(df[c])]  # dates stored as text inside the Parquet file

@@ -53,18 +53,11 @@ class CsvSource:
         self.rejected: pd.DataFrame | None = None
 
     def read(self) -> pd.DataFrame:
-        import pandas as pd
-
-        from mlbp.io.text_table import TextTable
-
-        text = TextTable(_existing(self.path, self.name), what=f"source '{self.name}' file", key="data.source.path",
-                         delimiter=self.delimiter, encoding=self.encoding,
-                         keys={"delimiter": "data.source.delimiter", "encoding": "data.source.encoding"})
-        good = text.read_all(nulls=False)
-        self.rejected = pd.DataFrame({"line": pd.array([r.line for r in text.rejected], dtype="int64"),
-                                      "text": pd.array([r.text for r in text.rejected], dtype="str"),
-                                      "reason": pd.array([r.reason for r in text.rejected], dtype="str")})
-        df = self._typed(text, good)
+        df, self.rejected, text = read_delimited(
+            _existing(self.path, self.name), f"source '{self.name}' file", self.delimiter, self.encoding,
+            self.options, keys={"path": "data.source.path", "delimiter": "data.source.delimiter",
+                                "encoding": "data.source.encoding", "options": "data.source.options"})
+        self.sniffed = {"delimiter": text.delimiter, "encoding": text.encoding}  # what `mlbp init` writes down
         for col in self.parse_dates:
             if col not in df.columns:
                 raise MlbpError(f"source '{self.name}': date column '{col}' not in {self.path}",
@@ -73,32 +66,47 @@ class CsvSource:
             df[col] = dates_or_text(df[col])
         return df
 
-    def _typed(self, text: Any, good: Any) -> pd.DataFrame:
-        """pandas types the well-formed rows (its inference, and the user's read_csv options):
-        from the file itself when nothing was rejected and pandas finds the same rows, else from
-        the rows Arrow kept, written back as CSV, so no rejected line can shift another."""
-        import io
-
-        import pandas as pd
-        import pyarrow.csv as pc
-
-        kw = {"sep": text.delimiter, **self.options}
-        try:
-            if not text.rejected:
-                df = pd.read_csv(text.path, encoding=text.encoding, compression=text.compression, **kw)
-                if len(df) == good.num_rows or "nrows" in self.options:
-                    return df
-            buf = io.BytesIO()
-            pc.write_csv(good, buf, write_options=pc.WriteOptions(delimiter=text.delimiter))
-            buf.seek(0)
-            return pd.read_csv(buf, **kw)
-        except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-            raise MlbpError(f"source '{self.name}': cannot parse {self.path}: {str(exc).splitlines()[0]}",
-                            reason=Reason.SOURCE, key="data.source",
-                            fix="check data.source.options (passed to pandas.read_csv)") from None
-
     def describe(self) -> dict[str, Any]:
         return {"kind": "csv", "name": self.name, "path": self.path, "delimiter": self.delimiter}
+
+
+def read_delimited(path: Path, what: str, delimiter: str | None = None, encoding: str | None = None,
+                   options: dict[str, Any] | None = None, keys: dict[str, str] | None = None
+                   ) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
+    """A delimited text file through mlbp.io.text_table, typed by pandas: (rows, rejected lines
+    as a frame of line, text, reason, the TextTable). Shared by ingest, `mlbp init` and feedback
+    import. pandas types the well-formed rows (its inference and `options`, read_csv's keywords):
+    from the file itself when nothing was rejected and pandas finds the same rows, else from the
+    rows Arrow kept, written back as CSV, so no rejected line can shift another."""
+    import io
+
+    import pandas as pd
+    import pyarrow.csv as pc
+
+    from mlbp.io.text_table import TextTable
+
+    keys = keys or {}
+    text = TextTable(path, what=what, key=keys.get("path", "input"), delimiter=delimiter, encoding=encoding,
+                     keys=keys)
+    good = text.read_all(nulls=False)
+    rejected = pd.DataFrame({"line": pd.array([r.line for r in text.rejected], dtype="int64"),
+                             "text": pd.array([r.text for r in text.rejected], dtype="str"),
+                             "reason": pd.array([r.reason for r in text.rejected], dtype="str")})
+    options = options or {}
+    kw = {"sep": text.delimiter, **options}
+    try:
+        if not text.rejected:
+            df = pd.read_csv(text.path, encoding=text.encoding, compression=text.compression, **kw)
+            if len(df) == good.num_rows or "nrows" in options:
+                return df, rejected, text
+        buf = io.BytesIO()
+        pc.write_csv(good, buf, write_options=pc.WriteOptions(delimiter=text.delimiter))
+        buf.seek(0)
+        return pd.read_csv(buf, **kw), rejected, text
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, TypeError) as exc:
+        raise MlbpError(f"{what} {path}: cannot parse: {str(exc).splitlines()[0]}", reason=Reason.SOURCE,
+                        key=keys.get("options", keys.get("path", "input")),
+                        fix="check the read_csv options") from None
 
 
 class ParquetSource:

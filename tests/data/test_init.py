@@ -127,3 +127,20 @@ def test_init_with_a_partial_last_month_runs_end_to_end(project_dir, capsys):
     info = json.loads((project_dir / ".mlbp/store/objects" / run["artifacts"]["holdout"] / "split.json").read_text())
     assert info["partial_period"]["period"] == "2026-07" and info["holdout_rows"] >= 1000
     assert run["stages"]["evaluate"]["facts"]["blessed"] is True
+
+
+def test_init_sniffs_a_semicolon_latin_file_and_writes_it_down(project_dir):
+    """European exports: `;` between fields, Windows-1252 text (here UTF-16 from a spreadsheet
+    would do the same). init detects both through the shared text layer and the config it
+    writes reads the file the same way."""
+    df = tickets().drop(columns=["resolution_hours"])
+    df.loc[df.index[:50], "channel_kind"] = "web"
+    data = project_dir / "tickets.csv"
+    data.write_bytes(df.to_csv(index=False, sep=";").encode("utf-16"))
+    assert main(["init", "proj", str(data), "target=escalated"]) == 0
+    conf = project_dir / "proj" / "conf"
+    source = yaml.safe_load((conf / "data" / "local.yaml").read_text())["source"]
+    assert (source["delimiter"], source["encoding"]) == (";", "utf-16")
+    from mlbp.data.sources import CsvSource
+
+    assert len(CsvSource("t", str(data), delimiter=source["delimiter"], encoding=source["encoding"]).read()) == len(df)

@@ -109,6 +109,26 @@ def test_feedback_import_joins_labels_and_keeps_rejects(project, tmp_path, monke
     assert main(["feedback", "import", str(tmp_path / "missing.csv"), f"hydra.run.dir={run}"]) == 1
 
 
+def test_feedback_import_keeps_unparseable_lines_with_their_line_numbers(project, tmp_path, monkeypatch, capsys):
+    """The shared text layer: a semicolon file is read as one, a ragged line and an unclosed quote
+    are rejected with their line numbers, and rows in = written + rejected."""
+    monkeypatch.chdir(project)
+    now = time.time()
+    preds, feedback = synthetic_records(bundle_dir(project), 50, seed=33, start=now - 600, span_s=500)
+    write_log(tmp_path / "log", preds)
+    lines = ["request_id;label"] + [f"{f['request_id']};{f['label']}" for f in feedback[:20]]
+    lines.insert(5, "r33-x;1;extra")  # line 6: three fields
+    lines.append('"r33-y;1')  # line 23: a quote never closed
+    (tmp_path / "labels.csv").write_text("\n".join(lines) + "\n")
+    run = tmp_path / "import"
+    assert main(["feedback", "import", str(tmp_path / "labels.csv"), f"monitor.prediction_log.root={tmp_path / 'log'}",
+                 f"hydra.run.dir={run}"]) == 0
+    assert "22 rows in = 20 written + 2 rejected" in capsys.readouterr().out
+    rejected = pd.read_parquet(run / "feedback_rejected.parquet")
+    assert rejected["line"].tolist() == [6, 23] and rejected["reason"].str.startswith("unparseable").all()
+    assert read_window(tmp_path / "log", "restaurant-offers", 0, now + 10)["label"].notna().sum() == 20
+
+
 def test_empty_log_skips_monitors_and_still_reports(project, tmp_path, monkeypatch):
     monkeypatch.chdir(project)
     rc, report, html = _monitor(tmp_path, "empty", tmp_path / "nolog", 0, time.time())
