@@ -89,7 +89,7 @@ class ArtifactStore:
         stale = []
         for p in sorted(tmp.iterdir()):
             pid, _, rest = p.name.partition("-")
-            if rest and pid.isdigit():
+            if rest and pid.isascii() and pid.isdigit():
                 if not _running(int(pid)):
                     stale.append(p)
             elif time.time() - p.stat().st_mtime > legacy_age_seconds:

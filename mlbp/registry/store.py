@@ -57,6 +57,32 @@ def registry_of(section: dict[str, Any]) -> Registry:
     return Registry(str(section["db"]), str(section["root"]), policy, (section.get("notify") or {}).get("sinks") or [])
 
 
+MAX_VERSION = 2**31 - 1
+
+
+def version_number(ref: Any) -> int | None:
+    """A version reference (`3`, `"3"`, `"v3"`) as its number; None for an alias name. Only ASCII
+    digits count (`"¹".isdigit()` is true, `int("¹")` fails), and a number past any version a
+    registry can hold is refused here rather than by the database."""
+    if isinstance(ref, bool):
+        return None
+    if isinstance(ref, int):
+        number = ref
+    else:
+        text = str(ref)
+        text = text[1:] if text[:1] == "v" else text
+        if not (text.isascii() and text.isdigit()):
+            return None
+        if len(text) > 10:
+            raise MlbpError(f"version {ref} is out of range", reason=Reason.REGISTRY, key="version",
+                            expected=f"1 to {MAX_VERSION}", got=str(ref)[:40])
+        number = int(text)
+    if not 1 <= number <= MAX_VERSION:
+        raise MlbpError(f"version {ref} is out of range", reason=Reason.REGISTRY, key="version",
+                        expected=f"1 to {MAX_VERSION}", got=str(ref)[:40])
+    return number
+
+
 class Registry:
     def __init__(self, url: str, root: str | Path, policy: rules.Policy | None = None,
                  sinks: Sequence[Sink | dict[str, Any]] | None = None) -> None:
@@ -318,10 +344,9 @@ class Registry:
         return {r.alias: r.version for r in conn.execute(select(alias_table).where(alias_table.c.model == name))}
 
     def _resolve(self, conn: Connection, name: str, ref: str | int) -> dict[str, Any]:
-        if isinstance(ref, str) and ref[:1] == "v" and ref[1:].isdigit():
-            ref = ref[1:]
-        if isinstance(ref, int) or str(ref).isdigit():
-            return self._get(conn, name, int(ref))
+        number = version_number(ref)
+        if number is not None:
+            return self._get(conn, name, number)
         aliases = self._aliases(conn, name)
         if str(ref) not in aliases:
             raise MlbpError(f"model '{name}' has no alias '{ref}'", reason=Reason.REGISTRY, key="alias",

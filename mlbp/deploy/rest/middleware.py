@@ -84,7 +84,7 @@ class RequestMiddleware:
             return message
 
         try:
-            if length is not None and (not length.isdigit() or int(length) > self.max_body):
+            if length is not None and (not (length.isascii() and length.isdigit()) or int(length) > self.max_body):
                 await self._too_large(send_with_id)
             else:
                 await self.app(scope, limited_receive, send_with_id)

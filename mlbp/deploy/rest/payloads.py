@@ -130,7 +130,8 @@ def _csv_value(col: str, text: str, checker: InputChecker, row: int) -> Any:
             raise InputError(f"column '{col}' row {row}: expected true or false, got {text!r}", field=col)
         return flag
     try:
-        return int(text) if spec.get("dtype") == "int" and text.lstrip("-").isdigit() else float(text)
+        digits = text.lstrip("-")
+        return int(text) if spec.get("dtype") == "int" and digits.isascii() and digits.isdigit() else float(text)
     except ValueError:
         raise InputError(f"column '{col}' row {row}: expected a number, got {text!r}", field=col) from None
 

@@ -38,7 +38,7 @@ def split_body(body: bytes, header_length: str | None) -> tuple[bytes, bytes]:
     if header_length is None:
         return body, b""
     text = header_length.strip()
-    if not text.isdigit() or int(text) > len(body):
+    if not (text.isascii() and text.isdigit()) or int(text) > len(body):
         raise InputError(f"Inference-Header-Content-Length is {header_length!r}, but the body has {len(body)} "
                          "bytes", field="Inference-Header-Content-Length", status=400)
     n = int(text)

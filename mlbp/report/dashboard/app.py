@@ -25,6 +25,19 @@ from mlbp.report.model_card import card_data, render_card_html
 from mlbp.report.render import render
 
 ACTIONS = ("approve", "promote", "rollback")
+HTML, JSON = {"text/html": {}}, {"application/json": {}}
+# what a report file under outputs/ may be served as (FileResponse guesses by suffix)
+FILE_TYPES = {t: {} for t in ("text/html", "application/json", "text/csv", "image/png", "text/markdown",
+                              "text/plain")}
+
+
+def declared(*codes: int, content: dict[str, Any] | None = None) -> dict[int | str, Any]:
+    """OpenAPI `responses` for the error codes a route answers with, so the document says every
+    code and content type a client can get (schemathesis checks it)."""
+    why = {303: "done; back to the page", 400: "unreadable request", 403: "no key, or not allowed",
+           404: "no such model, version or file", 409: "refused by the promotion policy",
+           422: "a field is missing or wrong"}
+    return {c: {"description": why[c], "content": content or JSON} for c in codes}
 
 
 def _when(t: float | None) -> str:
@@ -119,7 +132,7 @@ def create_app(reg: Registry, default_model: str, outputs: str | Path, admin_key
                     alerts=[a | {"report": m["dir"]} for m in monitors for a in m["alerts"]][:20],
                     audit=list(reversed(reg.audit.records()))[:15])
 
-    @app.get("/models/{name}", response_class=HTMLResponse)
+    @app.get("/models/{name}", response_class=HTMLResponse, responses=declared(400, 404, content=HTML))
     def model(name: str) -> Any:
         view = [m for m in registry_view(reg) if m["name"] == name]
         if not view:
@@ -130,7 +143,7 @@ def create_app(reg: Registry, default_model: str, outputs: str | Path, admin_key
                 promotion[(v["version"], alias)] = reg.promotion_status(name, v["version"], alias)
         return page("model.html.j2", m=view[0], promotion=promotion)
 
-    @app.get("/models/{name}/v/{ref}", response_class=HTMLResponse)
+    @app.get("/models/{name}/v/{ref}", response_class=HTMLResponse, responses=declared(400, 404, content=HTML))
     def card(name: str, ref: str) -> Any:
         return HTMLResponse(render_card_html(reg, name, ref, card_config))
 
@@ -150,7 +163,8 @@ def create_app(reg: Registry, default_model: str, outputs: str | Path, admin_key
     def audit() -> Any:
         return page("audit.html.j2", records=list(reversed(reg.audit.records())), problems=reg.audit.verify())
 
-    @app.get("/files/{rel:path}")
+    @app.get("/files/{rel:path}", responses={200: {"description": "a report file", "content": FILE_TYPES},
+                                             **declared(403, 404, content=HTML)})
     def files(rel: str) -> Any:
         path = found.safe_file(root, rel)
         if path is None:
@@ -165,7 +179,7 @@ def create_app(reg: Registry, default_model: str, outputs: str | Path, admin_key
     def api_registry() -> Any:
         return JSONResponse(registry_view(reg))
 
-    @app.get("/api/models/{name}/v/{ref}/card")
+    @app.get("/api/models/{name}/v/{ref}/card", responses=declared(400, 404))
     def api_card(name: str, ref: str) -> Any:
         return JSONResponse(card_data(reg, name, ref, card_config), media_type="application/json")
 
@@ -179,7 +193,7 @@ def create_app(reg: Registry, default_model: str, outputs: str | Path, admin_key
                              "monitoring": found.monitor_reports(root)})
 
     # ---- alerts in (the monitor's webhook sink) ------------------------------------------
-    @app.post("/api/alerts")
+    @app.post("/api/alerts", responses=declared(400, 403, 404, 409, 422))
     async def alert_in(request: Request) -> Any:
         """Receive a monitor alert (the monitor's Slack-compatible webhook: the alert rides under
         `mlbp`); roll back automatically when `registry.auto_rollback` enables it. The key comes in
@@ -194,7 +208,7 @@ def create_app(reg: Registry, default_model: str, outputs: str | Path, admin_key
                                    fix="point the monitor's webhook at /api/alerts?key=<MLBP_ADMIN_KEY>"), 403)
         try:
             body = json.loads(await request.body() or b"{}")
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: JSON nested thousands deep
             return error(MlbpError(f"unreadable alert: {exc}", reason=Reason.INPUT, key="body"), 400)
         alert = body.get("mlbp", body) if isinstance(body, dict) else None
         if not isinstance(alert, dict) or "severity" not in alert:
@@ -204,14 +218,15 @@ def create_app(reg: Registry, default_model: str, outputs: str | Path, admin_key
         return JSONResponse({"received": True, "rollback": result})
 
     # ---- admin actions -----------------------------------------------------------------
-    @app.post("/api/models/{name}/{action}")
+    @app.post("/api/models/{name}/{action}", responses={**declared(400, 404, 409, 422),
+                                                          **declared(303, 403, content={**JSON, **HTML})})
     async def act(name: str, action: str, request: Request) -> Any:
         wants_json = "application/json" in request.headers.get("content-type", "")
         body = await request.body()
         try:
             form: dict[str, Any] = (json.loads(body or b"{}") if wants_json else
                                     {k: v[-1] for k, v in parse_qs(body.decode(), keep_blank_values=True).items()})
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             return error(MlbpError(f"unreadable request body: {exc}", reason=Reason.INPUT, key="body",
                                    expected="JSON or a form"), 400)
         if not isinstance(form, dict):

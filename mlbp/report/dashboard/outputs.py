@@ -117,7 +117,12 @@ def _columns(rows: list[dict[str, Any]]) -> list[str]:
 
 def safe_file(root: Path, rel: str) -> Path | None:
     """A file under root with a viewable suffix, or None (no path escapes the outputs folder)."""
-    path = (root / rel).resolve()
-    if not path.is_relative_to(root.resolve()) or not path.is_file():
+    if "\0" in rel or len(rel) > 1024:  # not a path any file has (os.stat would raise)
+        return None
+    try:
+        path = (root / rel).resolve()
+        if not path.is_relative_to(root.resolve()) or not path.is_file():
+            return None
+    except (OSError, ValueError):
         return None
     return path if path.suffix in (".html", ".json", ".csv", ".png", ".md", ".txt") else None
