@@ -12,7 +12,6 @@ plain pipeline instead (`CompiledModel.compile` returns None and says why).
 from __future__ import annotations
 
 import logging
-import math
 from typing import Any
 
 import numpy as np
@@ -109,13 +108,7 @@ class CompiledModel:
         pre, est = steps["preprocess"], steps["model"]
         numeric, categorical = list(sig["numeric"]), list(sig["categorical"])
         try:
-            names = [str(n) for n in pre.get_feature_names_out()]
-        except Exception as exc:  # noqa: BLE001 - any failure means: serve the plain pipeline
-            return None, f"preprocessing has no feature names: {exc}"
-        if sorted(names) != sorted(numeric + categorical):
-            return None, "preprocessing is not one output per input column (e.g. one-hot)"
-        try:
-            num_maps, cat_maps = _probe(pre, numeric, categorical, sig)
+            num_maps, cat_maps, order, probed = _probe(pre, numeric, categorical, sig)
         except _NotColumnwise as exc:
             return None, str(exc)
         except Exception as exc:  # noqa: BLE001 - a preprocessing the probe cannot read: serve the pipeline
@@ -124,9 +117,7 @@ class CompiledModel:
             # HistGradientBoosting with native categories re-encodes its own input from category
             # values: a float matrix of codes fails inside it, so the plain pipeline serves
             return None, f"{type(est).__name__} re-encodes its categorical input itself"
-        feature_order = numeric + categorical
-        order = [feature_order.index(n) for n in names]
-        predict_raw, kind = _raw_predictor(est, sig["task"], threads, trees)
+        predict_raw, kind = _raw_predictor(est, sig["task"], threads, trees, probed)
         return cls(num_maps, cat_maps, order, predict_raw, kind), kind
 
     def predict(self, cols: dict[str, list[Any]], n: int, sig: dict[str, Any], threshold: float | None
@@ -157,7 +148,13 @@ def _as_numbers(transformed: Any) -> np.ndarray:
 
 
 def _probe(pre: Any, numeric: list[str], categorical: list[str], sig: dict[str, Any]
-           ) -> tuple[list[tuple[str, float, float, float]], list[tuple[str, dict, float]]]:
+           ) -> tuple[list[tuple[str, float, float, float]], list[tuple[str, dict, float]], list[int], np.ndarray]:
+    """Read the fitted preprocessing column by column: (numeric maps, categorical maps, order, the
+    probe's output matrix). Each input column is varied alone (numbers, missing; every known
+    category, missing, an unseen one) while the others hold a base value; an output that moves is
+    that column's. An output may be one of several for its column (one-hot: one output per
+    category, each a category -> 0/1 map) but never depend on two columns. Numeric outputs must be
+    x*a+b with one value for missing; categorical ones a value per category."""
     import pandas as pd
 
     from mlbp.stacks.features import to_model_frame
@@ -172,51 +169,69 @@ def _probe(pre: Any, numeric: list[str], categorical: list[str], sig: dict[str, 
                 else zip(cols, enc.categories_, strict=False)  # NativeCategorical keeps a dict
             for c, cats in per_column:
                 fitted_cats[c] = [x for x in cats if isinstance(x, str)]
-    values = {c: [*dict.fromkeys([*fitted_cats.get(c, []), *(sig["inputs"][c].get("categories") or [])]), None,
-                  UNSEEN] for c in categorical}
-    n = max([len(PROBE_NUMBERS) + 1, *(len(v) for v in values.values())])
-    frame: dict[str, list[Any]] = {}
-    for c in numeric:
-        nums: list[Any] = [*PROBE_NUMBERS, None]
-        frame[c] = (nums * n)[:n]
+    values: dict[str, list[Any]] = {c: [*PROBE_NUMBERS, None] for c in numeric}
     for c in categorical:
-        frame[c] = (values[c] * n)[:n]
+        values[c] = [*dict.fromkeys([*fitted_cats.get(c, []), *(sig["inputs"][c].get("categories") or [])]),
+                     None, UNSEEN]
+    base = {c: values[c][0] for c in numeric + categorical}
+    blocks: dict[str, slice] = {}
+    frame: dict[str, list[Any]] = {c: [] for c in numeric + categorical}
+    at = 0
+    for c in numeric + categorical:  # block c: column c takes each of its values, the others their base
+        for c2 in frame:
+            frame[c2].extend(values[c] if c2 == c else [base[c2]] * len(values[c]))
+        blocks[c] = slice(at, at + len(values[c]))
+        at += len(values[c])
     df = to_model_frame(pd.DataFrame(frame), numeric, categorical)
     out = _as_numbers(pre.transform(df))
-    names = [str(x) for x in pre.get_feature_names_out()]
-    pos = {nm: i for i, nm in enumerate(names)}
-    num_maps = []
-    for c in numeric:
-        col = out[:, pos[c]]
-        x = np.array(frame[c], dtype=object)
-        known = np.array([v is not None for v in x])
-        xs = x[known].astype(float)
-        a = (col[1] - col[0]) / (PROBE_NUMBERS[1] - PROBE_NUMBERS[0])
-        b = col[0] - a * PROBE_NUMBERS[0]
-        if not np.allclose(a * xs + b, col[known], rtol=1e-12, atol=1e-12):
-            raise _NotColumnwise(f"numeric column '{c}' is not transformed by x*a+b")
-        fills = col[~known]
-        fill = float(fills[0])
-        if not (np.all(np.isnan(fills)) or np.all(fills == fill)):
-            raise _NotColumnwise(f"numeric column '{c}': missing values do not map to one value")
-        if a == 1.0 and b == 0.0:
-            a, b = 1.0, 0.0
-        num_maps.append((c, float(a), float(b), fill))
-    cat_maps = []
-    for c in categorical:
-        col = out[:, pos[c]]
-        codes: dict[Any, float] = {}
-        for v, code in zip(frame[c], col, strict=True):
-            if v in codes and codes[v] != code and not (math.isnan(codes[v]) and math.isnan(code)):
-                raise _NotColumnwise(f"categorical column '{c}' does not map each category to one code")
-            codes[v] = float(code)
-        miss = codes.pop(None)
-        cat_maps.append((c, codes, miss))
-    return num_maps, cat_maps
+    owner: dict[int, str] = {}
+    for c, rows in blocks.items():
+        block = out[rows]
+        moved = np.flatnonzero(~np.all((block == block[0]) | (np.isnan(block) & np.isnan(block[0])), axis=0))
+        for j in moved:
+            if int(j) in owner:
+                raise _NotColumnwise(f"output {j} of the preprocessing depends on '{owner[int(j)]}' and '{c}'")
+            owner[int(j)] = c
+    first = (numeric + categorical)[0]
+    for j in range(out.shape[1]):
+        owner.setdefault(j, first)  # a constant output: any column's map holds it
+    num_maps: list[tuple[str, float, float, float]] = []
+    cat_maps: list[tuple[str, dict, float]] = []
+    num_out: list[int] = []
+    cat_out: list[int] = []
+    for j in range(out.shape[1]):
+        c = owner[j]
+        col = out[blocks[c], j]
+        if c in numeric:
+            x = np.array(values[c], dtype=object)
+            known = np.array([v is not None for v in x])
+            xs = x[known].astype(float)
+            a = (col[1] - col[0]) / (PROBE_NUMBERS[1] - PROBE_NUMBERS[0])
+            b = col[0] - a * PROBE_NUMBERS[0]
+            if not np.allclose(a * xs + b, col[known], rtol=1e-12, atol=1e-12):
+                raise _NotColumnwise(f"numeric column '{c}' is not transformed by x*a+b")
+            fills = col[~known]
+            fill = float(fills[0])
+            if a == 1.0 and b == 0.0:
+                a, b = 1.0, 0.0
+            num_maps.append((c, float(a), float(b), fill))
+            num_out.append(j)
+        else:
+            codes: dict[Any, float] = {}
+            for v, code in zip(values[c], col, strict=True):
+                codes[v] = float(code)
+            miss = codes.pop(None)
+            cat_maps.append((c, codes, miss))
+            cat_out.append(j)
+    entries = num_out + cat_out  # encode() fills the matrix in this order
+    order = [entries.index(j) for j in range(out.shape[1])]
+    return num_maps, cat_maps, order, out
 
 
-def _raw_predictor(est: Any, task: str, threads: int, trees: str = "booster") -> tuple[Any, str]:
-    """The fastest exact predict for an estimator on a float matrix."""
+def _raw_predictor(est: Any, task: str, threads: int, trees: str = "booster",
+                   probed: np.ndarray | None = None) -> tuple[Any, str]:
+    """The fastest exact predict for an estimator on a float matrix (`probed`: the probe's
+    matrix, on which a lean predictor proves itself against the estimator's own method)."""
     mod = type(est).__module__
     if mod.startswith("lightgbm") and hasattr(est, "booster_"):
         booster = est.booster_
@@ -242,6 +257,12 @@ def _raw_predictor(est: Any, task: str, threads: int, trees: str = "booster") ->
             return booster.inplace_predict(x, iteration_range=rng)
 
         return xgb, "xgboost-booster"
+    if probed is not None:
+        from mlbp.deploy.runtime.lean import lean_predictor
+
+        lean = lean_predictor(est, task, probed)
+        if lean is not None:
+            return lean
     if task == "regression":
         return est.predict, f"{type(est).__name__}.predict"
     return est.predict_proba, f"{type(est).__name__}.predict_proba"
