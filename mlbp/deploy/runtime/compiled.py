@@ -107,16 +107,24 @@ class CompiledModel:
             return None, "not a preprocess + model pipeline"
         pre, est = steps["preprocess"], steps["model"]
         numeric, categorical = list(sig["numeric"]), list(sig["categorical"])
+        own = getattr(est, "_preprocessor", None)
+        # HistGradientBoosting with native categories re-encodes its input itself (categories to its
+        # own codes, columns reordered): probe both encodings as one, and predict past it
+        probe_pre = pre if own is None else _Composed(pre, own)
         try:
-            num_maps, cat_maps, order, probed = _probe(pre, numeric, categorical, sig)
+            num_maps, cat_maps, order, probed, frame = _probe(probe_pre, numeric, categorical, sig)
         except _NotColumnwise as exc:
             return None, str(exc)
         except Exception as exc:  # noqa: BLE001 - a preprocessing the probe cannot read: serve the pipeline
             return None, f"preprocessing could not be probed: {type(exc).__name__}: {exc}"
-        if getattr(est, "_preprocessor", None) is not None:
-            # HistGradientBoosting with native categories re-encodes its own input from category
-            # values: a float matrix of codes fails inside it, so the plain pipeline serves
-            return None, f"{type(est).__name__} re-encodes its categorical input itself"
+        if own is not None:
+            from mlbp.deploy.runtime.lean import lean_predictor
+
+            reference = est.predict if sig["task"] == "regression" else est.predict_proba
+            lean = lean_predictor(est, sig["task"], probed, want=reference(pre.transform(frame)))
+            if lean is None:
+                return None, f"{type(est).__name__} re-encodes its categorical input itself"
+            return cls(num_maps, cat_maps, order, lean[0], lean[1]), lean[1]
         predict_raw, kind = _raw_predictor(est, sig["task"], threads, trees, probed)
         return cls(num_maps, cat_maps, order, predict_raw, kind), kind
 
@@ -127,6 +135,17 @@ class CompiledModel:
 
 class _NotColumnwise(Exception):
     pass
+
+
+class _Composed:
+    """The pipeline's preprocessing followed by the estimator's own (`_preprocessor`), probed as one."""
+
+    def __init__(self, first: Any, second: Any) -> None:
+        self.first, self.second = first, second
+        self.transformers_ = getattr(first, "transformers_", [])
+
+    def transform(self, df: Any) -> Any:
+        return self.second.transform(self.first.transform(df))
 
 
 def _as_numbers(transformed: Any) -> np.ndarray:
@@ -148,7 +167,8 @@ def _as_numbers(transformed: Any) -> np.ndarray:
 
 
 def _probe(pre: Any, numeric: list[str], categorical: list[str], sig: dict[str, Any]
-           ) -> tuple[list[tuple[str, float, float, float]], list[tuple[str, dict, float]], list[int], np.ndarray]:
+           ) -> tuple[list[tuple[str, float, float, float]], list[tuple[str, dict, float]], list[int], np.ndarray,
+                      Any]:
     """Read the fitted preprocessing column by column: (numeric maps, categorical maps, order, the
     probe's output matrix). Each input column is varied alone (numbers, missing; every known
     category, missing, an unseen one) while the others hold a base value; an output that moves is
@@ -225,7 +245,7 @@ def _probe(pre: Any, numeric: list[str], categorical: list[str], sig: dict[str, 
             cat_out.append(j)
     entries = num_out + cat_out  # encode() fills the matrix in this order
     order = [entries.index(j) for j in range(out.shape[1])]
-    return num_maps, cat_maps, order, out
+    return num_maps, cat_maps, order, out, df
 
 
 def _raw_predictor(est: Any, task: str, threads: int, trees: str = "booster",

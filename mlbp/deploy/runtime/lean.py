@@ -25,13 +25,19 @@ Predict = Callable[[np.ndarray], np.ndarray]
 TOLERANCE = 1e-12
 
 
-def lean_predictor(est: Any, task: str, probe: np.ndarray) -> tuple[Predict, str] | None:
-    """A proven lean predictor for `est`, or None."""
-    reference = est.predict if task == "regression" else getattr(est, "predict_proba", None)
-    if reference is None or probe.size == 0 or np.isnan(probe).any():
-        return None  # forests and linear models see no missing values: an imputer comes first
-    want = np.asarray(reference(probe), dtype=np.float64)
-    for make in (_linear, _forest):
+def lean_predictor(est: Any, task: str, probe: np.ndarray, want: Any = None) -> tuple[Predict, str] | None:
+    """A proven lean predictor for `est`, or None. `want`: what the estimator answers for the
+    probe (computed here from the matrix unless the estimator takes another input)."""
+    if want is None:
+        reference = est.predict if task == "regression" else getattr(est, "predict_proba", None)
+        if reference is None or probe.size == 0:
+            return None
+        try:
+            want = reference(probe)
+        except Exception:  # noqa: BLE001 - e.g. a forest on missing values: nothing to prove against
+            return None
+    want = np.asarray(want, dtype=np.float64)
+    for make in (_linear, _forest, _hist_gbm):
         for fn, kind in make(est, task):
             try:
                 got = np.asarray(fn(probe), dtype=np.float64)
@@ -80,6 +86,31 @@ def _forest(est: Any, task: str) -> list[tuple[Predict, str]]:
         return []
     packed = _pack([t.tree_ for t in trees], classify=task != "regression")
     return [(packed, f"lean {type(est).__name__} ({len(trees)} trees)")]
+
+
+def _hist_gbm(est: Any, task: str) -> list[tuple[Predict, str]]:
+    """HistGradientBoosting past its own input encoding (the probe composes it): the baseline plus
+    every iteration's predictors, then the loss's link, as `_raw_predict` and `predict_proba` do."""
+    predictors = getattr(est, "_predictors", None)
+    if not predictors or not hasattr(est, "_bin_mapper") or not hasattr(est, "_loss"):
+        return []
+    known, f_idx_map = est._bin_mapper.make_known_categories_bitsets()
+    baseline = est._baseline_prediction
+    per_iteration = est.n_trees_per_iteration_
+
+    def raw(x: np.ndarray) -> np.ndarray:
+        x = np.ascontiguousarray(x, dtype=np.float64)
+        out = np.zeros((x.shape[0], per_iteration), dtype=baseline.dtype, order="F")
+        out += baseline
+        for trees in predictors:
+            for k, tree in enumerate(trees):
+                out[:, k] += tree.predict(x, known_cat_bitsets=known, f_idx_map=f_idx_map, n_threads=1)
+        return out
+
+    name = f"lean {type(est).__name__} ({len(predictors)} iterations)"
+    if task == "regression":
+        return [(lambda x: est._loss.link.inverse(raw(x).ravel()), name)]
+    return [(lambda x: est._loss.predict_proba(raw(x)), name)]
 
 
 def _pack(trees: list[Any], classify: bool) -> Predict:
