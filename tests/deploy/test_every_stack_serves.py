@@ -92,6 +92,10 @@ def test_each_stack_serves_through_its_runtime_with_missing_and_unseen_values(st
     bundle = sweep_folder / ".mlbp" / "store" / "objects" / run["stages"]["package"]["outputs"]["bundle"]
     model = load_serving(bundle, unknown_category="score")
     assert model.fast_path.startswith(RUNTIME[stack]), model.fast_path
+    # the scorecard's latency was measured on that runtime, in a fresh process (issue 35 step 5)
+    scorecard = sweep_folder / ".mlbp" / "store" / "objects" / run["stages"]["evaluate"]["outputs"]["scorecard"]
+    serving = json.loads((scorecard / "scorecard.json").read_text())["serving"]
+    assert serving["runtime"].startswith(RUNTIME[stack]), serving
     sig = model.signature
     rows = pd.read_parquet(bundle / "golden.parquet")
     rows = rows[[c for c in rows.columns if not c.startswith("expected_")]].head(30).copy()
