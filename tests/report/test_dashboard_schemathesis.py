@@ -43,10 +43,15 @@ def dashboard(registry, outputs):
     ("/api/models/shop/v/v0/card", 404),
     ("/files/run%00.html", 404),                 # a NUL byte: os.stat raises
     ("/files/" + "a/" * 600 + "x.html", 404),
+    ("/files/a%0Ab.html", 404),                  # a line break: no route matches (was Starlette's JSON)
+    ("/models/a%0Ab", 404),
+    ("/api/models/a%0Ab/v/1/card", 404),
 ])
 def test_inputs_that_used_to_be_server_errors(dashboard, path, status):
     r = httpx.get(dashboard + path, timeout=10)
     assert r.status_code == status, r.text[:300]
+    family = "application/json" if path.startswith("/api/") else "text/html"
+    assert r.headers["content-type"].startswith(family), r.headers["content-type"]
 
 
 def test_deeply_nested_json_is_a_client_error(dashboard):

@@ -116,6 +116,17 @@ def create_app(reg: Registry, default_model: str, outputs: str | Path, admin_key
     def error(exc: MlbpError, status: int) -> JSONResponse:
         return JSONResponse({"error": str(exc), **exc.to_dict()}, status_code=status)
 
+    from starlette.exceptions import HTTPException as RoutingError
+
+    @app.exception_handler(RoutingError)
+    async def _routing_error(request: Request, exc: RoutingError) -> Any:
+        """A path no route takes (one holding a line break, say): the page or JSON its family
+        answers with, not Starlette's own JSON on a page route (schemathesis found it)."""
+        message = "not found" if exc.status_code == 404 else str(exc.detail)
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": message}, status_code=exc.status_code)
+        return page("message.html.j2", status=exc.status_code, title="Not found", message=message)
+
     @app.exception_handler(MlbpError)
     async def _mlbp_error(request: Request, exc: MlbpError) -> Any:
         status = 409 if exc.reason == Reason.POLICY else 404 if exc.reason == Reason.REGISTRY else 400
