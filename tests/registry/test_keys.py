@@ -5,8 +5,6 @@ admin, and every step is in the audit trail — through the CLI and through the 
 from __future__ import annotations
 
 import sqlite3
-import threading
-import time
 
 import httpx
 import pytest
@@ -95,25 +93,15 @@ def test_one_key_is_one_person_on_the_command_line(project, capsys):
 
 @pytest.fixture
 def dashboard(project):
-    import uvicorn
-
     from mlbp.report.dashboard.app import create_app
-    from tests.report.test_dashboard import _free_port
+    from tests.asgi_server import served
 
     reg = Registry(f"sqlite:///{project / '.mlbp' / 'mlbp.db'}", project / ".mlbp" / "registry",
                    Policy.from_config({"champion": {"approvals": {"count": 2, "roles": ["approver"]},
                                                     "checks": []}},
                                       roles={"alice": ["approver"], "bob": ["approver"]}))
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(reg, MODEL, project / "outputs", admin_key="shared-admin-key-1234"),
-                                        host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    while not srv.started:
-        time.sleep(0.05)
-    yield reg, f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with served(create_app(reg, MODEL, project / "outputs", admin_key="shared-admin-key-1234")) as base:
+        yield reg, base
 
 
 def test_one_key_is_one_person_in_the_dashboard(dashboard):

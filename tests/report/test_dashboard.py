@@ -6,40 +6,20 @@ from __future__ import annotations
 import io
 import json
 import shutil
-import socket
-import threading
-import time
 
 import httpx
 import pytest
 
 from mlbp.report.dashboard.app import create_app
+from tests.asgi_server import served
 
 KEY = "s3cret-admin-key"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def server(registry, outputs):
-    import uvicorn
-
-    port = _free_port()
-    app = create_app(registry, "shop", outputs, admin_key=KEY)
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert srv.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with served(create_app(registry, "shop", outputs, admin_key=KEY)) as base:
+        yield base
 
 
 def test_every_page_renders_with_data(server):
@@ -86,24 +66,11 @@ def test_admin_actions_need_the_key_and_follow_the_policy(server, registry):
 
 
 def test_read_only_without_a_configured_key(registry, outputs):
-    import uvicorn
-
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(registry, "shop", outputs), host="127.0.0.1", port=port,
-                                        log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    while not srv.started:
-        time.sleep(0.05)
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as c:
-            assert "Admin actions" not in c.get("/models/shop").text
-            r = c.post("/api/models/shop/rollback", json={"alias": "champion", "actor": "x"},
-                       headers={"X-MLBP-Admin-Key": ""})
-            assert r.status_code == 403 and "read-only" in r.json()["error"]
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
+    with served(create_app(registry, "shop", outputs)) as base, httpx.Client(base_url=base, timeout=10) as c:
+        assert "Admin actions" not in c.get("/models/shop").text
+        r = c.post("/api/models/shop/rollback", json={"alias": "champion", "actor": "x"},
+                   headers={"X-MLBP-Admin-Key": ""})
+        assert r.status_code == 403 and "read-only" in r.json()["error"]
 
 
 def _chromium() -> tuple[str, str] | None:
@@ -170,8 +137,6 @@ def test_outputs_of_any_shape_become_tables(tmp_path):
 
 
 def test_a_monitor_webhook_alert_rolls_back_only_when_the_policy_enables_it(registry, outputs):
-    import uvicorn
-
     from mlbp.registry.policy import Policy
     from mlbp.registry.store import Registry
 
@@ -181,15 +146,8 @@ def test_a_monitor_webhook_alert_rolls_back_only_when_the_policy_enables_it(regi
         if enabled:
             reg.set_alias("shop", "champion", 3, actor="alice", reason="release 3")
         assert reg.aliases("shop")["champion"] == before
-        port = _free_port()
-        srv = uvicorn.Server(uvicorn.Config(create_app(reg, "shop", outputs, admin_key=KEY), host="127.0.0.1",
-                                            port=port, log_level="warning"))
-        thread = threading.Thread(target=srv.run, daemon=True)
-        thread.start()
-        while not srv.started:
-            time.sleep(0.05)
-        try:
-            url = f"http://127.0.0.1:{port}/api/alerts"
+        with served(create_app(reg, "shop", outputs, admin_key=KEY)) as base:
+            url = f"{base}/api/alerts"
             # the monitor's WebhookSink payload: Slack text/blocks, the alert itself under "mlbp"
             alert = {"text": ":rotating_light: *CRITICAL* error rate 12%", "blocks": [],
                      "mlbp": {"severity": "critical", "message": "error rate 12%", "model": "shop", "rule": "errors"}}
@@ -198,9 +156,6 @@ def test_a_monitor_webhook_alert_rolls_back_only_when_the_policy_enables_it(regi
             assert r.status_code == 200
             assert (r.json()["rollback"] is not None) is enabled
             assert reg.aliases("shop")["champion"] == 1  # enabled: v3 rolled back to v1; disabled: untouched
-        finally:
-            srv.should_exit = True
-            thread.join(timeout=10)
     last = registry.audit.records()[-1]
     assert (last["kind"], last["actor"]) == ("auto_rollback", "monitor") and "error rate 12%" in last["reason"]
 

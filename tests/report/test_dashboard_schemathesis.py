@@ -8,31 +8,20 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from mlbp.report.dashboard.app import create_app
-from tests.report.test_dashboard import KEY, _free_port
+from tests.asgi_server import served
+from tests.report.test_dashboard import KEY
 
 
 @pytest.fixture
 def dashboard(registry, outputs):
-    import uvicorn
-
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(registry, "shop", outputs, admin_key=KEY), host="127.0.0.1",
-                                        port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    while not srv.started:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with served(create_app(registry, "shop", outputs, admin_key=KEY)) as base:
+        yield base
 
 
 @pytest.mark.parametrize(("path", "status"), [
